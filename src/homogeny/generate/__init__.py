@@ -1,0 +1,1 @@
+"""Turns (model, prompt, sampling params, seeds) into stored samples: cached, resumable."""

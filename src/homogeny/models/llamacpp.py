@@ -1,0 +1,302 @@
+"""llama.cpp backend: K samples of one prompt decoded as parallel sequences sharing its KV cache.
+
+The prompt is decoded once with every token tagged with all K sequence ids (a unified KV
+cache stores it once); then each step decodes one token per live sequence in a single
+`llama_decode`. Sampling is done here in numpy on the logits llama.cpp already computed,
+so every sampled token's log-probability (under the model's full, untempered distribution),
+its top alternatives and the step entropy come for free (`logits_all=True` is not needed).
+Filter order follows llama.cpp's default chain: top-k, top-p, min-p on the model
+distribution, then temperature, then a draw from a numpy Generator seeded per sample.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from homogeny.errors import ModelFileError
+from homogeny.generate.params import SamplingParams
+from homogeny.models.base import Completion, ModelInfo
+from homogeny.suites.prompt import Prompt
+
+TOP_ALTERNATIVES = 5
+
+
+@dataclass
+class _Seq:
+    """A live sequence: its sample index, RNG, position and what it produced so far."""
+
+    index: int
+    rng: np.random.Generator
+    pos: int
+    tokens: list[int]
+    logprobs: list[float]
+    tops: list[list[tuple[int, float]]]
+    entropies: list[float]
+    row: int = 0  # row of its logits in the last decode's output
+    finish: str = ""
+
+
+def _quiet_llama() -> Any:
+    import llama_cpp
+
+    return llama_cpp
+
+
+class LlamaCppBackend:
+    """A GGUF model on CPU through llama-cpp-python. One per process: not thread-safe."""
+
+    def __init__(self, path: Path, info: ModelInfo, n_threads: int | None = None) -> None:
+        llama_cpp = _quiet_llama()
+        from llama_cpp import Llama
+
+        self.info = info
+        self.path = path
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        try:
+            # The Llama object gives tokenizer, metadata and chat template; its own context is
+            # kept tiny because generation runs in a context made for K parallel sequences.
+            self.llm = Llama(
+                model_path=str(path), n_ctx=64, n_batch=64, n_threads=self.n_threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError) as exc:
+            raise ModelFileError(f"cannot load GGUF model {str(path)!r}: {exc}") from None
+        self._lib = llama_cpp
+        self.model = self.llm._model.model
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+        self.n_vocab = int(llama_cpp.llama_vocab_n_tokens(self.vocab))
+        self._ctx: Any = None
+        self._ctx_shape: tuple[int, int] = (0, 0)
+        self._formatter: Any = None
+        self.n_ctx_train = int(llama_cpp.llama_model_n_ctx_train(self.model))
+
+    # ---- prompt -----------------------------------------------------------------------
+    def chat_template(self) -> str | None:
+        return self.llm.metadata.get("tokenizer.chat_template")
+
+    def render(self, prompt: Prompt, chat: bool) -> list[int]:
+        """Token ids of the prompt: the chat template applied when `chat`, else the raw text."""
+        template = self.chat_template() if chat else None
+        if template:
+            if self._formatter is None:
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+                bos = self._piece(self.llm.token_bos())
+                eos = self._piece(self.llm.token_eos())
+                self._formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+            result = self._formatter(messages=prompt.as_messages())
+            return self.llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        text = prompt.text or "\n".join(c for _, c in prompt.messages)
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+
+    def _piece(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")
+
+    # ---- context ----------------------------------------------------------------------
+    def _context(self, n_seq: int, n_ctx: int) -> Any:
+        """A context holding n_seq sequences in a unified KV cache of n_ctx cells (reused)."""
+        lib = self._lib
+        if self._ctx is not None and self._ctx_shape[0] >= n_seq and self._ctx_shape[1] >= n_ctx:
+            lib.llama_memory_clear(lib.llama_get_memory(self._ctx), True)
+            return self._ctx
+        self.close_context()
+        n_ctx = int(2 ** np.ceil(np.log2(max(n_ctx, 256))))
+        params = lib.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = min(n_ctx, 2048)
+        params.n_ubatch = min(n_ctx, 512)
+        params.n_seq_max = max(1, n_seq)
+        params.n_threads = self.n_threads
+        params.n_threads_batch = self.n_threads
+        params.kv_unified = True  # the prompt's cells are shared by all K sequences
+        params.swa_full = True
+        params.embeddings = False
+        ctx = lib.llama_init_from_model(self.model, params)
+        if not ctx:
+            raise ModelFileError(f"llama.cpp could not create a context of {n_ctx} tokens for {self.info.model_id}")
+        self._ctx = ctx
+        self._ctx_shape = (max(1, n_seq), n_ctx)
+        return ctx
+
+    def close_context(self) -> None:
+        if self._ctx is not None:
+            self._lib.llama_free(self._ctx)
+            self._ctx = None
+            self._ctx_shape = (0, 0)
+
+    def close(self) -> None:
+        self.close_context()
+        try:
+            self.llm.close()
+        except Exception:  # noqa: BLE001 - closing twice is harmless
+            pass
+
+    # ---- decode -----------------------------------------------------------------------
+    def _decode(self, ctx: Any, batch: Any, entries: list[tuple[int, int, list[int], bool]]) -> None:
+        """Decode entries (token, pos, seq_ids, want_logits) as one batch."""
+        lib = self._lib
+        batch.n_tokens = len(entries)
+        for i, (tok, pos, seqs, want) in enumerate(entries):
+            batch.token[i] = tok
+            batch.pos[i] = pos
+            batch.n_seq_id[i] = len(seqs)
+            for j, s in enumerate(seqs):
+                batch.seq_id[i][j] = s
+            batch.logits[i] = 1 if want else 0
+        rc = lib.llama_decode(ctx, batch)
+        if rc != 0:
+            raise RuntimeError(f"llama_decode failed with code {rc} (context full?)")
+
+    def _logits(self, ctx: Any, n_rows: int) -> np.ndarray:
+        ptr = self._lib.llama_get_logits(ctx)
+        return np.ctypeslib.as_array(ptr, shape=(n_rows, self.n_vocab))
+
+    def generate(self, prompt: Prompt, params: SamplingParams, seeds: list[int]) -> list[Completion]:
+        """Sample len(seeds) continuations of `prompt` as parallel sequences (see module doc)."""
+        lib = self._lib
+        started = time.perf_counter()
+        prompt_ids = self.render(prompt, bool(params.chat))
+        k = len(seeds)
+        n_ctx = len(prompt_ids) + k * params.max_tokens + 8
+        if len(prompt_ids) + params.max_tokens > self.n_ctx_train:
+            raise ModelFileError(
+                f"prompt of {len(prompt_ids)} tokens + --max-tokens {params.max_tokens} exceeds "
+                f"{self.info.model_id}'s context of {self.n_ctx_train}; shorten the prompt or max tokens"
+            )
+        ctx = self._context(k, n_ctx)
+        batch = lib.llama_batch_init(max(len(prompt_ids), k, 1), 0, max(k, 1))
+        try:
+            seqs = [
+                _Seq(i, np.random.default_rng(seed), len(prompt_ids), [], [], [], [])
+                for i, seed in enumerate(seeds)
+            ]
+            self._decode_prompt(ctx, batch, prompt_ids, k)
+            logits = self._logits(ctx, 1)
+            for s in seqs:
+                s.row = 0
+            live = list(seqs)
+            while live:
+                for s in live:
+                    self._step(s, logits[s.row], params)
+                live = [s for s in live if not s.finish]
+                if not live:
+                    break
+                entries = [(s.tokens[-1], s.pos, [s.index], True) for s in live]
+                for row, s in enumerate(live):
+                    s.row = row
+                    s.pos += 1
+                self._decode(ctx, batch, entries)
+                logits = self._logits(ctx, len(live))
+        finally:
+            lib.llama_batch_free(batch)
+        elapsed = time.perf_counter() - started
+        return [self._completion(s, params, len(prompt_ids), elapsed / max(k, 1)) for s in seqs]
+
+    def _decode_prompt(self, ctx: Any, batch: Any, prompt_ids: list[int], k: int) -> None:
+        seq_ids = list(range(k))
+        step = 512
+        for start in range(0, len(prompt_ids), step):
+            chunk = prompt_ids[start : start + step]
+            last = start + len(chunk) == len(prompt_ids)
+            entries = [
+                (tok, start + i, seq_ids, last and i == len(chunk) - 1) for i, tok in enumerate(chunk)
+            ]
+            self._decode(ctx, batch, entries)
+
+    def _step(self, s: _Seq, logits: np.ndarray, params: SamplingParams) -> None:
+        """Pick the next token of one sequence and record its logprob, alternatives, entropy."""
+        z = logits.astype(np.float64)
+        m = z.max()
+        ez = np.exp(z - m)
+        total = ez.sum()
+        logp = z - m - np.log(total)
+        probs = ez / total
+        token = greedy_or_draw(probs, logp, params, s.rng)
+        top = np.argpartition(-logp, TOP_ALTERNATIVES)[:TOP_ALTERNATIVES]
+        top = top[np.argsort(-logp[top])]
+        s.tokens.append(int(token))
+        s.logprobs.append(float(logp[token]))
+        s.tops.append([(int(t), float(logp[t])) for t in top])
+        s.entropies.append(float(-(probs * logp).sum()))
+        if self._lib.llama_vocab_is_eog(self.vocab, int(token)):
+            s.finish = "stop"
+        elif len(s.tokens) >= params.max_tokens:
+            s.finish = "length"
+        elif params.stop and any(x in self._text(s.tokens) for x in params.stop):
+            s.finish = "stop"
+
+    def _text(self, tokens: list[int]) -> str:
+        return self.llm.detokenize(tokens).decode("utf-8", errors="replace")
+
+    def _completion(self, s: _Seq, params: SamplingParams, n_prompt: int, seconds: float) -> Completion:
+        tokens = s.tokens
+        if tokens and s.finish == "stop" and self._lib.llama_vocab_is_eog(self.vocab, tokens[-1]):
+            visible = tokens[:-1]
+        else:
+            visible = tokens
+        text = self._text(visible)
+        for stop in params.stop:
+            if stop in text:
+                text = text[: text.index(stop)]
+        return Completion(
+            text=text, token_ids=tokens, logprobs=s.logprobs, top_logprobs=s.tops,  # type: ignore[arg-type]
+            finish_reason=s.finish, n_prompt_tokens=n_prompt, seconds=seconds,
+            entropies=s.entropies,
+        )
+
+    # ---- internals --------------------------------------------------------------------
+    def hidden_states(self, texts: list[str]) -> list[Any]:
+        raise NotImplementedError(
+            "the llama.cpp backend gives no per-layer hidden states; use the hf backend "
+            "(hf:PATH or the zoo model through homogeny.models.load_backend(spec, backend='hf'))"
+        )
+
+
+def greedy_or_draw(probs: np.ndarray, logp: np.ndarray, params: SamplingParams, rng: np.random.Generator) -> int:
+    """Choose a token: argmax at temperature 0, else filter (top-k, top-p, min-p) and draw.
+
+    The RNG is always advanced once so a sample's stream does not depend on its filters."""
+    u = rng.random()
+    if params.temperature == 0:
+        return int(np.argmax(logp))
+    keep = candidate_tokens(probs, params)
+    scaled = logp[keep] / params.temperature
+    w = np.exp(scaled - scaled.max())
+    cdf = np.cumsum(w)
+    return int(keep[min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(keep) - 1)])
+
+
+def candidate_tokens(probs: np.ndarray, params: SamplingParams) -> np.ndarray:
+    """Token ids that survive top-k, then top-p, then min-p (llama.cpp's order), by id order.
+
+    Avoids a full vocabulary sort: top-p first looks at the 1024 most likely tokens (found in
+    linear time) and only sorts everything when they hold less than top_p of the mass."""
+    n = probs.shape[0]
+    keep = np.arange(n)
+    if params.top_k > 0 and params.top_k < keep.size:
+        part = np.argpartition(-probs[keep], params.top_k - 1)[: params.top_k]
+        keep = keep[part]
+    if params.top_p < 1.0:
+        sub = probs[keep]
+        m = min(1024, sub.size)
+        idx = np.argpartition(-sub, m - 1)[:m] if m < sub.size else np.arange(sub.size)
+        idx = idx[np.argsort(-sub[idx], kind="stable")]
+        cum = np.cumsum(sub[idx])
+        target = params.top_p * sub.sum()
+        if cum[-1] < target and m < sub.size:
+            idx = np.argsort(-sub, kind="stable")
+            cum = np.cumsum(sub[idx])
+        cut = int(np.searchsorted(cum, target, side="left")) + 1
+        keep = keep[idx[:cut]]
+    if params.min_p > 0:
+        keep = keep[probs[keep] >= params.min_p * probs.max()]
+    return np.sort(keep)

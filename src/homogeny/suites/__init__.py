@@ -1,0 +1,1 @@
+"""Prompt suites shipped with homogeny and readers for user prompt files."""

