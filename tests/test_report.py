@@ -161,7 +161,7 @@ def test_model_and_prompt_text_show_as_text(built: tuple[Store, Path, str]) -> N
 
 def test_embedded_samples_round_trip_exactly(built: tuple[Store, Path, str]) -> None:
     html = built[2]
-    blob = re.search(r'<script type="application/json" id="sample-data">(.*?)</script>', html, re.S)
+    blob = re.search(r'<script type="application/json" id="sample-data">(.*?)</script>', html, re.DOTALL)
     assert blob is not None and "<" not in blob.group(1)
     data = json.loads(blob.group(1))
     assert data["total"] == 9 and data["shown"] == 9
@@ -175,7 +175,7 @@ def test_embedded_samples_round_trip_exactly(built: tuple[Store, Path, str]) -> 
 def test_page_references_no_network_resource(built: tuple[Store, Path, str]) -> None:
     html = built[2]
     assert "http://" not in html and "https://" not in html
-    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*//""", html, re.I)
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*//""", html, re.IGNORECASE)
     assert "@import" not in html and "url(" not in html
     parser = _Tags()
     parser.feed(html)

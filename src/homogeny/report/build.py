@@ -165,11 +165,11 @@ def examples_for(store: Store, claim: str, claim_artifacts: dict[str, Any],
             "SELECT s.model_id, s.text, p.text AS prompt_text, s.prompt_id FROM samples s "
             "LEFT JOIN prompts p USING (prompt_hash) WHERE s.prompt_hash = ? AND s.run_id IN (SELECT unnest(?)) "
             "ORDER BY s.model_id, s.sample_index", [row["prompt_hash"], runs])
-        outputs: dict[str, list[str]] = {}
+        by_model: dict[str, list[str]] = {}
         for s in samples:
-            if len(outputs.setdefault(s["model_id"], [])) < 3:
-                outputs[s["model_id"]].append(_clip(s["text"]))
-        out.append({"prompt": samples[0]["prompt_text"] or samples[0]["prompt_id"], "outputs": outputs})
+            if len(by_model.setdefault(s["model_id"], [])) < 3:
+                by_model[s["model_id"]].append(_clip(s["text"]))
+        out.append({"prompt": samples[0]["prompt_text"] or samples[0]["prompt_id"], "outputs": by_model})
     return out
 
 

@@ -174,8 +174,8 @@ def answer_paragraphs(by_claim: dict[str, list[dict[str, Any]]], models: Sequenc
     the other engines, the caveats, and whether "inevitable" survives the evidence."""
     all_rows = [r for rows in by_claim.values() for r in rows]
     if not all_rows:
-        return ["No evidence is stored yet, so this report cannot answer the question. "
-                "Run `homogeny audit --out DIR` (or `homogeny run c1` … `c7`) and rebuild it."]
+        return [("No evidence is stored yet, so this report cannot answer the question. "
+                 "Run `homogeny audit --out DIR` (or `homogeny run c1` … `c7`) and rebuild it.")]
     counts = verdict_counts(all_rows)
     run = [c for c in CLAIM_ORDER if by_claim.get(c)]
     model_text = ", ".join(models) if models else "the stored models"

@@ -47,6 +47,10 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def _nums(values: Any) -> list[float | None] | None:
     if not isinstance(values, list):
         return None
@@ -112,11 +116,9 @@ def forest_plot(rows: Sequence[dict[str, Any]], title: str = "Effects with 95% C
     for i, r in enumerate(rows):
         y = 24 + row_h * i + row_h / 2
         eff = float(r["effect"])
-        lo = _num(r.get("ci_low")) if _num(r.get("ci_low")) is not None else eff
-        hi = _num(r.get("ci_high")) if _num(r.get("ci_high")) is not None else eff
-        thr = r.get("threshold")
-        thr = _num(thr) if thr is not None else 0.0
-        a, b = _padded([lo, hi, eff, thr if thr is not None else eff])
+        lo, hi = _or(_num(r.get("ci_low")), eff), _or(_num(r.get("ci_high")), eff)
+        thr = _num(r.get("threshold")) if r.get("threshold") is not None else 0.0
+        a, b = _padded([lo, hi, eff] + ([thr] if thr is not None else []))
         sx = _scale(a, b, label_w, width - right_w)
         colour = VERDICT_COLOURS.get(str(r.get("verdict")), "#6b7280")
         label = str(r.get("metric") or "")
@@ -143,8 +145,11 @@ def line_plot(data: dict[str, Any], title: str = "") -> Markup | None:
         return None
     numeric_x = all(_num(v) is not None for v in xs_raw)
     xs = [float(v) for v in xs_raw] if numeric_x else [float(i) for i in range(len(xs_raw))]
-    clean = {str(k): _nums(v) for k, v in series.items()}
-    clean = {k: v for k, v in clean.items() if v is not None and len(v) == len(xs)}
+    clean: dict[str, list[float | None]] = {}
+    for key, raw in series.items():
+        values = _nums(raw)
+        if values is not None and len(values) == len(xs):
+            clean[str(key)] = values
     ys = [y for v in clean.values() for y in v if y is not None]
     if not clean or not ys:
         return None
@@ -231,8 +236,8 @@ def heatmap(data: dict[str, Any], title: str = "") -> Markup | None:
                 body.append(_t(x + cell / 2, y + cell / 2 + 4, fmt(v), anchor="middle", size=9,
                                fill="#ffffff" if shade > 0.55 else "#111827"))
     for j, lab in enumerate(col_labels):
-        x, y = left + cell * j + cell / 2, top + cell * len(rows) + 8
-        body.append(f'<g transform="translate({x:.1f},{y:.1f}) rotate(35)">{_t(0, 0, str(lab)[:16], size=10)}</g>')
+        lx, ly = left + cell * j + cell / 2, top + cell * len(rows) + 8
+        body.append(f'<g transform="translate({lx:.1f},{ly:.1f}) rotate(35)">{_t(0, 0, str(lab)[:16], size=10)}</g>')
     body.append(_t(left, height - 6, f"scale {fmt(lo)} (light) to {fmt(hi)} (dark)", size=10))
     return _svg(width, height, body, title or str(data.get("title") or "matrix"))
 
@@ -270,9 +275,10 @@ def bar_chart(data: dict[str, Any], title: str = "") -> Markup | None:
         x0, x1 = sorted((zero, sx(v)))
         body.append(f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" '
                     f'fill="{colour}" opacity="0.8"/>')
-        if low[i] is not None and high[i] is not None:
+        w_lo, w_hi = low[i], high[i]
+        if w_lo is not None and w_hi is not None:
             cy = y + row_h / 2
-            body.append(f'<line x1="{sx(low[i]):.1f}" x2="{sx(high[i]):.1f}" y1="{cy}" y2="{cy}" '
+            body.append(f'<line x1="{sx(w_lo):.1f}" x2="{sx(w_hi):.1f}" y1="{cy}" y2="{cy}" '
                         f'stroke="#111827" stroke-width="1.5"/>')
         body.append(_t(width - right + 8, y + row_h / 2 + 4, fmt(v), size=10))
     body.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - 24}" stroke="#6b7280"/>')
@@ -294,8 +300,8 @@ def waterfall(data: dict[str, Any], title: str = "Stage decomposition (Shapley v
         bars.append((cum, cum + (v or 0.0)))
         cum += v or 0.0
     ends = [e for b in bars for e in b] + [total, 0.0]
-    ends += [a + arr[i] for i, (a, _) in enumerate(bars) for arr in (low, high)
-             if i < len(arr) and arr[i] is not None]
+    intervals = [(_at(low, i), _at(high, i)) for i in range(len(bars))]
+    ends += [bars[i][0] + e for i, pair in enumerate(intervals) for e in pair if e is not None]
     lo, hi = _padded(ends, include_zero=True)
     sx = _scale(lo, hi, left, width - right)
     body = [_t(8, 15, title, size=12, weight="600")]
@@ -305,12 +311,13 @@ def waterfall(data: dict[str, Any], title: str = "Stage decomposition (Shapley v
         x0, x1 = sorted((sx(a), sx(b)))
         body.append(_t(left - 6, y + row_h / 2 + 4, str(name)[:20], anchor="end", size=11))
         body.append(f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" fill="{colour}"/>')
-        if i < len(low) and i < len(high) and low[i] is not None and high[i] is not None:
-            # The interval is on the stage's own contribution, drawn around its bar end.
-            cy, base = y + row_h / 2, a
-            body.append(f'<line x1="{sx(base + low[i]):.1f}" x2="{sx(base + high[i]):.1f}" y1="{cy}" y2="{cy}" '
+        w_lo, w_hi = intervals[i]
+        if w_lo is not None and w_hi is not None:
+            # The interval is on the stage's own contribution, so it starts where the bar starts.
+            cy = y + row_h / 2
+            body.append(f'<line x1="{sx(a + w_lo):.1f}" x2="{sx(a + w_hi):.1f}" y1="{cy}" y2="{cy}" '
                         f'stroke="#111827" stroke-width="1.5"/>')
-        ci = f" [{fmt(low[i])}, {fmt(high[i])}]" if i < len(low) and i < len(high) else ""
+        ci = f" [{fmt(w_lo)}, {fmt(w_hi)}]" if w_lo is not None and w_hi is not None else ""
         body.append(_t(width - right + 8, y + row_h / 2 + 4, f"{fmt(shap[i])}{ci}", size=10))
         if i + 1 < len(stages):
             body.append(f'<line x1="{sx(b):.1f}" x2="{sx(b):.1f}" y1="{y + row_h - 5}" y2="{y + row_h + 5}" '
@@ -369,6 +376,10 @@ def frontier(points: Any, title: str = "Counter-pressures: diversity gained vs q
         body.append(f'<circle cx="{sx(c):.1f}" cy="{sy(g):.1f}" r="5" fill="{colour}"/>')
         body.append(_t(sx(c) + 7, sy(g) - 6, str(p.get("name", ""))[:24], size=10, fill=colour))
     return _svg(width, height, body, title)
+
+
+def _at(values: Sequence[float | None], i: int) -> float | None:
+    return values[i] if i < len(values) else None
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:

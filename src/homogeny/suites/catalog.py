@@ -37,7 +37,9 @@ def _data_dir() -> Traversable:
 
 def suite_names() -> list[str]:
     """Names of the shipped suites: the stems of suites/data/*.jsonl, sorted."""
-    return sorted(p.name[: -len(".jsonl")] for p in _data_dir().iterdir() if p.name.endswith(".jsonl"))
+    return sorted(
+        p.name[: -len(".jsonl")] for p in _data_dir().iterdir() if p.name.endswith(".jsonl")
+    )
 
 
 def load_suite(name: str) -> list[dict[str, Any]]:
@@ -88,7 +90,11 @@ def paraphrase_prompts(quick: bool = False) -> list[Prompt]:
         }
         rows = [r for r in rows if r["family"] in keep]
     return [
-        Prompt(id=f"{r['family']}/{r['phrasing']}", text=r["prompt"], meta=_meta("paraphrase_families", r, ["prompt"]))
+        Prompt(
+            id=f"{r['family']}/{r['phrasing']}",
+            text=r["prompt"],
+            meta=_meta("paraphrase_families", r, ["prompt"]),
+        )
         for r in rows
     ]
 
@@ -98,7 +104,9 @@ def paraphrase_families(quick: bool = False) -> dict[str, list[Prompt]]:
     families: dict[str, list[Prompt]] = {}
     for prompt in paraphrase_prompts(quick):
         families.setdefault(prompt.meta["family"], []).append(prompt)
-    return {name: sorted(group, key=lambda p: p.meta["phrasing"]) for name, group in families.items()}
+    return {
+        name: sorted(group, key=lambda p: p.meta["phrasing"]) for name, group in families.items()
+    }
 
 
 def open_ended_prompts(quick: bool = False) -> list[Prompt]:
@@ -107,7 +115,10 @@ def open_ended_prompts(quick: bool = False) -> list[Prompt]:
     rows = load_suite("open_ended")
     if quick:
         rows = _round_robin(rows, "category", QUICK_OPEN_ENDED)
-    return [Prompt(id=r["id"], text=r["prompt"], meta=_meta("open_ended", r, ["id", "prompt"])) for r in rows]
+    return [
+        Prompt(id=r["id"], text=r["prompt"], meta=_meta("open_ended", r, ["id", "prompt"]))
+        for r in rows
+    ]
 
 
 def personas(quick: bool = False) -> list[Prompt]:
@@ -115,10 +126,15 @@ def personas(quick: bool = False) -> list[Prompt]:
     rows = load_suite("personas")
     if quick:
         rows = rows[:QUICK_PERSONAS]
-    return [Prompt(id=r["id"], text=r["persona"], meta=_meta("personas", r, ["id", "persona"])) for r in rows]
+    return [
+        Prompt(id=r["id"], text=r["persona"], meta=_meta("personas", r, ["id", "persona"]))
+        for r in rows
+    ]
 
 
-def persona_prompts(requests: list[Prompt], persona_list: list[Prompt] | None = None) -> list[Prompt]:
+def persona_prompts(
+    requests: list[Prompt], persona_list: list[Prompt] | None = None
+) -> list[Prompt]:
     """Each request framed by each persona ("<persona> <request>"), for C4's disguise test.
 
     id is "<persona id>/<request id>"; meta keeps both ids and the request's own meta."""
@@ -128,7 +144,11 @@ def persona_prompts(requests: list[Prompt], persona_list: list[Prompt] | None = 
             meta = dict(request.meta)
             meta.update(persona=persona.id, request=request.id)
             framed.append(
-                Prompt(id=f"{persona.id}/{request.id}", text=f"{persona.text} {request.display}", meta=meta)
+                Prompt(
+                    id=f"{persona.id}/{request.id}",
+                    text=f"{persona.text} {request.display}",
+                    meta=meta,
+                )
             )
     return framed
 
@@ -152,7 +172,11 @@ def judging_items(quick: bool = False) -> list[Prompt]:
     if quick:
         rows = rows[:QUICK_JUDGING_ITEMS]
     return [
-        Prompt(id=r["id"], text=judge_prompt_text(r["question"], r["candidates"]), meta=_meta("judging_items", r, ["id"]))
+        Prompt(
+            id=r["id"],
+            text=judge_prompt_text(r["question"], r["candidates"]),
+            meta=_meta("judging_items", r, ["id"]),
+        )
         for r in rows
     ]
 
@@ -165,16 +189,24 @@ def synthetic_task_prompts(quick: bool = False, kind: str | None = None) -> list
         rows = [r for r in rows if r["kind"] == kind]
     if quick:
         rows = _round_robin(rows, "kind", QUICK_SYNTHETIC_TASKS)
-    return [Prompt(id=r["id"], text=r["prompt"], meta=_meta("synthetic_tasks", r, ["id", "prompt"])) for r in rows]
+    return [
+        Prompt(id=r["id"], text=r["prompt"], meta=_meta("synthetic_tasks", r, ["id", "prompt"]))
+        for r in rows
+    ]
 
 
 def math_problem_prompts(quick: bool = False) -> list[Prompt]:
     """Arithmetic word problems with integer answers (meta["answer"], an int) for C7."""
     rows = load_suite("math_word_problems")[: QUICK_QA if quick else None]
-    return [Prompt(id=r["id"], text=r["question"], meta=_meta("math_word_problems", r, ["id"])) for r in rows]
+    return [
+        Prompt(id=r["id"], text=r["question"], meta=_meta("math_word_problems", r, ["id"]))
+        for r in rows
+    ]
 
 
 def factual_qa_prompts(quick: bool = False) -> list[Prompt]:
     """Short factual questions with an answer and aliases (meta) for C7."""
     rows = load_suite("factual_qa")[: QUICK_QA if quick else None]
-    return [Prompt(id=r["id"], text=r["question"], meta=_meta("factual_qa", r, ["id"])) for r in rows]
+    return [
+        Prompt(id=r["id"], text=r["question"], meta=_meta("factual_qa", r, ["id"])) for r in rows
+    ]

@@ -65,11 +65,15 @@ def _check_id(path: Path, number: int, row: dict[str, Any]) -> str:
 def _check_messages(path: Path, number: int, value: Any) -> tuple[tuple[str, str], ...]:
     where = f"{path}: line {number}"
     if not isinstance(value, list) or not value:
-        raise PromptFileError(f"{where}: 'messages' must be a non-empty list of {{\"role\", \"content\"}} objects")
+        raise PromptFileError(
+            f'{where}: \'messages\' must be a non-empty list of {{"role", "content"}} objects'
+        )
     turns = []
     for index, message in enumerate(value):
-        if not isinstance(message, dict) or not isinstance(message.get("role"), str) or not isinstance(
-            message.get("content"), str
+        if (
+            not isinstance(message, dict)
+            or not isinstance(message.get("role"), str)
+            or not isinstance(message.get("content"), str)
         ):
             raise PromptFileError(
                 f"{where}: messages[{index}] must be an object with string 'role' and 'content'"
@@ -97,12 +101,16 @@ def _prompt_from_row(path: Path, number: int, row: Any) -> Prompt:
     prompt_id = _check_id(path, number, row)
     meta = {k: v for k, v in row.items() if k not in ("id", "prompt", "messages")}
     if has_messages:
-        return Prompt(id=prompt_id, messages=_check_messages(path, number, row["messages"]), meta=meta)
+        return Prompt(
+            id=prompt_id, messages=_check_messages(path, number, row["messages"]), meta=meta
+        )
     text = row["prompt"]
     if not isinstance(text, str):
         raise PromptFileError(f"{where}: 'prompt' must be a string, not {type(text).__name__}")
     if not text.strip():
-        raise PromptFileError(f"{where}: 'prompt' is empty; write the prompt text or delete the line")
+        raise PromptFileError(
+            f"{where}: 'prompt' is empty; write the prompt text or delete the line"
+        )
     return Prompt(id=prompt_id, text=text, meta=meta)
 
 
@@ -114,7 +122,11 @@ def _parse_jsonl(path: Path, lines: list[str]) -> list[tuple[int, Prompt]]:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
-            hint = " (a whole-file JSON array is not accepted: write one object per line)" if line.strip() == "[" else ""
+            hint = (
+                " (a whole-file JSON array is not accepted: write one object per line)"
+                if line.strip() == "["
+                else ""
+            )
             raise PromptFileError(
                 f"{path}: line {number} is not valid JSON ({error.msg}, column {error.colno}){hint}; "
                 "write one JSON object per line"
@@ -140,7 +152,9 @@ def read_prompt_file(path: str | Path) -> list[Prompt]:
             if line.strip()
         ]
     if not numbered:
-        raise PromptFileError(f"{path}: holds no prompts; write one prompt (or one JSON object) per line")
+        raise PromptFileError(
+            f"{path}: holds no prompts; write one prompt (or one JSON object) per line"
+        )
     first_line: dict[str, int] = {}
     for number, prompt in numbered:
         if prompt.id in first_line:

@@ -24,8 +24,7 @@ UNKNOWN_WORD_FREQUENCY = 1e-8
 # NLTK's English stopword list (nltk.corpus.stopwords.words("english"), 179 words), embedded
 # so no corpus download is needed. The paper deletes punctuation before filtering, so the
 # entries with an apostrophe never match; they are kept to mirror the list as published.
-NLTK_ENGLISH_STOPWORDS = frozenset(
-    """
+_NLTK_ENGLISH_STOPWORD_TEXT = """
 i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself
 yourselves he him his himself she she's her hers herself it it's its itself they them their
 theirs themselves what which who whom this that that'll these those am is are was were be been
@@ -37,14 +36,16 @@ just don don't should should've now d ll m o re ve y ain aren aren't couldn coul
 didn't doesn doesn't hadn hadn't hasn hasn't haven haven't isn isn't ma mightn mightn't mustn
 mustn't needn needn't shan shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn
 wouldn't
-""".split()
-)
+"""
+NLTK_ENGLISH_STOPWORDS = frozenset(_NLTK_ENGLISH_STOPWORD_TEXT.split())
 
 _DIGITS = re.compile(r"\d+")
 _NOT_WORD_OR_SPACE = re.compile(r"[^\w\s]")
-# NLTK's word_tokenize (used by the paper) splits "cannot" into "can not"; on text already
-# stripped of punctuation that is the only split it makes that matters for English prose.
-_CANNOT = re.compile(r"\bcannot\b")
+# NLTK's word_tokenize (used by the paper) splits a few fused forms ("cannot" -> "can not",
+# "gonna" -> "gon na"); on text already stripped of punctuation these are its only splits.
+_TREEBANK_FUSED = re.compile(
+    r"\b(can)(not)\b|\b(gim)(me)\b|\b(gon)(na)\b|\b(got)(ta)\b|\b(lem)(me)\b|\b(wan)(na)(?=\s)"
+)
 # A word the rewriter may replace: letters only, not glued to a hyphen, apostrophe or digit,
 # so compounds ("well-known") and contractions are left alone.
 _REPLACEABLE_WORD = re.compile(r"(?<![\w'’-])[A-Za-z]+(?![\w'’-])")
@@ -54,7 +55,7 @@ def content_words(text: str, lang: str = "en") -> list[str]:
     """The words the paper's frequency is averaged over: lowercased, digits and punctuation
     deleted (as in Lu et al. 2026, frequency.py), English stopwords removed (NLTK list)."""
     cleaned = _NOT_WORD_OR_SPACE.sub("", _DIGITS.sub("", text)).lower()
-    cleaned = _CANNOT.sub("can not", cleaned)
+    cleaned = _TREEBANK_FUSED.sub(lambda m: " ".join(g for g in m.groups() if g), cleaned)
     words = cleaned.split()
     if lang == "en":
         words = [w for w in words if w not in NLTK_ENGLISH_STOPWORDS]

@@ -165,58 +165,71 @@ def random_cppn(activations: tuple[tuple[str, ...], ...], seed: int, scale: floa
 
 
 def _torch_forward(activations: tuple[tuple[str, ...], ...], weights: Sequence["torch.Tensor"], x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
+    """Images of a batch of CPPNs: weights[l] is (batch, units, inputs + 1); returns (batch, pixels)."""
     import torch
 
     fns = {
         "abs": torch.abs, "id": lambda z: z, "gauss": lambda z: torch.exp(-(z**2)),
         "sigmoid": torch.sigmoid, "tanh": torch.tanh, "sin": torch.sin,
     }
-    h = x
+    h = x.expand(weights[0].shape[0], *x.shape)
     for acts, w in zip(activations, weights):
-        z = h @ w[:, :-1].T + w[:, -1]
-        h = torch.stack([fns[a](z[:, k]) for k, a in enumerate(acts)], dim=1)
-    return h[:, 0]
+        z = torch.baddbmm(w[:, None, :, -1], h, w[:, :, :-1].transpose(1, 2))
+        kinds = sorted(set(acts))
+        if len(kinds) == 1:
+            h = fns[kinds[0]](z)
+        else:
+            # one call per activation kind on the whole layer, then pick columns: few ops per step
+            h = sum(fns[k](z) * torch.tensor([a == k for a in acts], dtype=z.dtype) for k in kinds)
+    return h[:, :, 0]
 
 
-def train_sgd_cppn(
-    target: Array,
+def _adam_fit(
+    activations: tuple[tuple[str, ...], ...], stacked: list[Array], x: "torch.Tensor", y: "torch.Tensor",  # noqa: F821
+    steps: int, lr: float,
+) -> tuple[list[Array], Array]:
+    """Adam on a batch of independent CPPNs (the loss is a sum of per-network MSEs and Adam is
+    elementwise, so each network trains exactly as it would alone). Returns weights and MSEs."""
+    import torch
+
+    ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in stacked]
+    opt = torch.optim.Adam(ws, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1), eta_min=lr * 0.02)
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((_torch_forward(activations, ws, x) - y) ** 2).mean(dim=1).sum()
+        loss.backward()
+        opt.step()
+        sched.step()
+    with torch.no_grad():
+        mse = ((_torch_forward(activations, ws, x) - y) ** 2).mean(dim=1).numpy()
+    return [w.detach().numpy().copy() for w in ws], np.where(np.isfinite(mse), mse, np.inf)
+
+
+def train_sgd_cppns(
+    targets: Sequence[Array],
+    seeds: Sequence[int],
     activations: tuple[tuple[str, ...], ...] = FACE_LAYERS,
-    seed: int = 0,
     steps: int = 3000,
     lr: float = 0.03,
     restarts: int = 4,
     restart_steps: int = 300,
-) -> tuple[CPPN, float]:
-    """Train a CPPN of the given architecture from random init with Adam (full batch, MSE) to
-    draw `target`, as the paper's SGD networks are; the best of `restarts` short starts is
-    trained on. Returns the network and its final pixel MSE."""
+) -> list[tuple[CPPN, float]]:
+    """Train one CPPN per target from random init with Adam (full batch, pixel MSE), as the
+    paper's SGD networks are: `restarts` random starts per target are trained briefly, the best
+    is trained on. All networks train together as one batch (fast on CPU). Returns, per target,
+    the network and its final pixel MSE."""
     import torch
 
-    size = target.shape[0]
+    size = targets[0].shape[0]
     x = torch.tensor(grid_inputs(size), dtype=torch.float64)
-    y = torch.tensor(target.ravel(), dtype=torch.float64)
-
-    def fit(init: CPPN, n_steps: int) -> tuple[list[torch.Tensor], float]:
-        ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in init.weights]
-        opt = torch.optim.Adam(ws, lr=lr)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=n_steps, eta_min=lr * 0.02)
-        for _ in range(n_steps):
-            opt.zero_grad()
-            loss = torch.mean((_torch_forward(activations, ws, x) - y) ** 2)
-            loss.backward()
-            opt.step()
-            sched.step()
-        with torch.no_grad():
-            final = float(torch.mean((_torch_forward(activations, ws, x) - y) ** 2))
-        return ws, final
-
-    rng = np.random.default_rng(seed)
-    starts = [random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts)]
-    scored = []
-    for start in starts:
-        ws, mse = fit(start, restart_steps)
-        scored.append((mse if np.isfinite(mse) else np.inf, [w.detach().numpy().copy() for w in ws]))
-    best = min(scored, key=lambda s: s[0])[1]
-    ws, mse = fit(CPPN(activations, best), steps)
-    net = CPPN(activations, [w.detach().numpy().copy() for w in ws])
-    return net, float(np.mean((render(net, size) - target) ** 2))
+    y = torch.tensor(np.stack([t.ravel() for t in targets]), dtype=torch.float64)
+    starts = []
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        starts.extend(random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts))
+    stacked = [np.stack([s.weights[l] for s in starts]) for l in range(len(activations))]
+    ws, mse = _adam_fit(activations, stacked, x, y.repeat_interleave(restarts, dim=0), restart_steps, lr)
+    best = np.argmin(mse.reshape(len(targets), restarts), axis=1) + np.arange(len(targets)) * restarts
+    ws, mse = _adam_fit(activations, [w[best] for w in ws], x, y, steps, lr)
+    return [(CPPN(activations, [w[b] for w in ws]), float(mse[b])) for b in range(len(targets))]
