@@ -74,6 +74,7 @@ def generate(
     executor: Annotated[str, typer.Option("--executor", help="local or ray")] = "local",
     ray_address: Annotated[Optional[str], typer.Option("--ray-address")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stored batch on stderr.")] = False,
 ) -> None:
     """Sample K continuations of every prompt; cached by key, resumable after any stop."""
     from homogeny.errors import ParameterError
@@ -82,6 +83,10 @@ def generate(
     from homogeny.store import Store
     from homogeny.suites.files import read_prompt_file
 
+    if verbose:
+        import logging
+
+        logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s", stream=sys.stderr)
     check_range("samples", samples, 1, 100_000)
     if seed < 0:
         raise ParameterError(f"--seed {seed} is out of range; it must be >= 0")

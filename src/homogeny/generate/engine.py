@@ -9,6 +9,7 @@ moment resumes with nothing duplicated and nothing half-written.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from homogeny.generate.params import SamplingParams
 from homogeny.models.base import Completion, ModelInfo
 from homogeny.store import SampleRow, Store
 from homogeny.suites.prompt import Prompt
+
+log = logging.getLogger("homogeny.generate")
 
 MAX_PARALLEL_SEQUENCES = 32  # more samples of one prompt are decoded in groups of this size
 
@@ -152,6 +155,7 @@ def generate(
                 continue
             rows = [to_row(info, p, i, params, c) for i, c in zip(indices, completions)]
             store.add_samples(rows)
+            log.info("stored %d samples of prompt %s (%s)", len(rows), p.prompt.id, info.model_id)
             summary.generated += len(rows)
             summary.tokens += sum(r.n_tokens for r in rows)
             advance(len(rows), summary.tokens)

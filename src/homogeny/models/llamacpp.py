@@ -44,6 +44,9 @@ class _Seq:
 
 
 def _quiet_llama() -> Any:
+    # llama.cpp's OpenMP threads spin while waiting; on a shared or oversubscribed CPU that
+    # makes every decode 10x slower. Passive waiting costs little when the CPU is idle.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import llama_cpp
 
     return llama_cpp
@@ -58,7 +61,7 @@ class LlamaCppBackend:
 
         self.info = info
         self.path = path
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_threads = n_threads or int(os.environ.get("HOMOGENY_THREADS", 0)) or max(1, os.cpu_count() or 1)
         try:
             # The Llama object gives tokenizer, metadata and chat template; its own context is
             # kept tiny because generation runs in a context made for K parallel sequences.
@@ -185,8 +188,7 @@ class LlamaCppBackend:
                 s.row = 0
             live = list(seqs)
             while live:
-                for s in live:
-                    self._step(s, logits[s.row], params)
+                self._step_all(live, logits, params)
                 live = [s for s in live if not s.finish]
                 if not live:
                     break
@@ -212,27 +214,31 @@ class LlamaCppBackend:
             ]
             self._decode(ctx, batch, entries)
 
-    def _step(self, s: _Seq, logits: np.ndarray, params: SamplingParams) -> None:
-        """Pick the next token of one sequence and record its logprob, alternatives, entropy."""
-        z = logits.astype(np.float64)
-        m = z.max()
-        ez = np.exp(z - m)
-        total = ez.sum()
-        logp = z - m - np.log(total)
+    def _step_all(self, live: list[_Seq], logits: np.ndarray, params: SamplingParams) -> None:
+        """Pick every live sequence's next token in one vectorised pass over their logits, and
+        record each token's logprob, top alternatives and the step entropy."""
+        z = logits[[s.row for s in live]].astype(np.float64)
+        z -= z.max(axis=1, keepdims=True)
+        ez = np.exp(z)
+        total = ez.sum(axis=1, keepdims=True)
+        logp = z - np.log(total)
         probs = ez / total
-        token = greedy_or_draw(probs, logp, params, s.rng)
-        top = np.argpartition(-logp, TOP_ALTERNATIVES)[:TOP_ALTERNATIVES]
-        top = top[np.argsort(-logp[top])]
-        s.tokens.append(int(token))
-        s.logprobs.append(float(logp[token]))
-        s.tops.append([(int(t), float(logp[t])) for t in top])
-        s.entropies.append(float(-(probs * logp).sum()))
-        if self._lib.llama_vocab_is_eog(self.vocab, int(token)):
-            s.finish = "stop"
-        elif len(s.tokens) >= params.max_tokens:
-            s.finish = "length"
-        elif params.stop and any(x in self._text(s.tokens) for x in params.stop):
-            s.finish = "stop"
+        entropy = -(probs * logp).sum(axis=1)
+        top = np.argpartition(-logp, TOP_ALTERNATIVES, axis=1)[:, :TOP_ALTERNATIVES]
+        tokens = draw_tokens(probs, logp, params, [s.rng for s in live])
+        for i, s in enumerate(live):
+            token = int(tokens[i])
+            row_top = top[i][np.argsort(-logp[i, top[i]])]
+            s.tokens.append(token)
+            s.logprobs.append(float(logp[i, token]))
+            s.tops.append([(int(t), float(logp[i, t])) for t in row_top])
+            s.entropies.append(float(entropy[i]))
+            if self._lib.llama_vocab_is_eog(self.vocab, token):
+                s.finish = "stop"
+            elif len(s.tokens) >= params.max_tokens:
+                s.finish = "length"
+            elif params.stop and any(x in self._text(s.tokens) for x in params.stop):
+                s.finish = "stop"
 
     def _text(self, tokens: list[int]) -> str:
         return self.llm.detokenize(tokens).decode("utf-8", errors="replace")
@@ -261,18 +267,28 @@ class LlamaCppBackend:
         )
 
 
-def greedy_or_draw(probs: np.ndarray, logp: np.ndarray, params: SamplingParams, rng: np.random.Generator) -> int:
-    """Choose a token: argmax at temperature 0, else filter (top-k, top-p, min-p) and draw.
+def draw_tokens(probs: np.ndarray, logp: np.ndarray, params: SamplingParams, rngs: list[np.random.Generator]) -> np.ndarray:
+    """One token per row: argmax at temperature 0, else filter (top-k, top-p, min-p) and draw
+    from the tempered distribution by inverse CDF with one uniform per row.
 
-    The RNG is always advanced once so a sample's stream does not depend on its filters."""
-    u = rng.random()
+    Each row's RNG advances exactly once per step, so a sample's stream does not depend on
+    the filters or on which other sequences share its batch."""
+    u = np.array([rng.random() for rng in rngs])
     if params.temperature == 0:
-        return int(np.argmax(logp))
-    keep = candidate_tokens(probs, params)
-    scaled = logp[keep] / params.temperature
-    w = np.exp(scaled - scaled.max())
-    cdf = np.cumsum(w)
-    return int(keep[min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(keep) - 1)])
+        return logp.argmax(axis=1)
+    if params.top_k == 0 and params.top_p >= 1.0 and params.min_p == 0:
+        w = probs if params.temperature == 1.0 else np.exp((logp - logp.max(axis=1, keepdims=True)) / params.temperature)
+        cdf = np.cumsum(w, axis=1)
+        picks = [np.searchsorted(cdf[i], u[i] * cdf[i, -1], side="right") for i in range(len(rngs))]
+        return np.minimum(np.array(picks), probs.shape[1] - 1)
+    out = np.empty(len(rngs), dtype=np.int64)
+    for i in range(len(rngs)):
+        keep = candidate_tokens(probs[i], params)
+        scaled = logp[i, keep] / params.temperature
+        w = np.exp(scaled - scaled.max())
+        cdf = np.cumsum(w)
+        out[i] = keep[min(int(np.searchsorted(cdf, u[i] * cdf[-1], side="right")), len(keep) - 1)]
+    return out
 
 
 def candidate_tokens(probs: np.ndarray, params: SamplingParams) -> np.ndarray:

@@ -231,7 +231,9 @@ def stage_sentence(data: Any) -> str:
     top = order[0]
     total = data.get("total") if isinstance(data.get("total"), (int, float)) else sum(shap)
     share = f"{shap[top] / total:.0%} of " if total else ""
-    text = (f"The stage decomposition credits {share}the measured convergence (total {fmt(total)}) "
+    t_ci = (f", 95% CI {fmt(data['total_low'])} to {fmt(data['total_high'])}"
+            if isinstance(data.get("total_low"), (int, float)) and isinstance(data.get("total_high"), (int, float)) else "")
+    text = (f"The stage decomposition credits {share}the measured convergence (total {fmt(total)}{t_ci}) "
             f"to {stages[top]} (Shapley value {fmt(shap[top])}, 95% CI {fmt(_at(low, top))} to "
             f"{fmt(_at(high, top))})")
     if len(order) > 1:

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 PALETTE = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2", "#be185d", "#4b5563")
 VERDICT_COLOURS = {"supported": "#15803d", "contradicted": "#b91c1c", "inconclusive": "#6b7280"}
+MAX_BARS = 30
 FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 
 
@@ -26,16 +27,7 @@ def fmt(x: float | None) -> str:
     if x == 0:
         return "0"
     ax = abs(x)
-    if ax >= 1000:
-        s = f"{x:,.0f}"
-    elif ax >= 100:
-        s = f"{x:.0f}"
-    elif ax >= 1:
-        s = f"{x:.2f}"
-    elif ax >= 0.001:
-        s = f"{x:.3g}"
-    else:
-        s = f"{x:.2e}"
+    s = f"{x:,.0f}" if ax >= 100 else f"{x:.3g}" if ax >= 0.001 else f"{x:.2e}"
     return s.replace("-", "−")
 
 
@@ -45,10 +37,6 @@ def _num(v: Any) -> float | None:
         return None
     f = float(v)
     return f if math.isfinite(f) else None
-
-
-def _or(value: float | None, default: float) -> float:
-    return default if value is None else value
 
 
 def _nums(values: Any) -> list[float | None] | None:
@@ -61,6 +49,10 @@ def _t(x: float, y: float, text: Any, anchor: str = "start", size: int = 11,
        fill: str = "#374151", weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" '
             f'fill="{fill}" font-weight="{weight}" {FONT}>{escape(str(text))}</text>')
+
+
+def _line(x1: float, x2: float, y1: float, y2: float, stroke: str, extra: str = "") -> str:
+    return f'<line x1="{x1:.1f}" x2="{x2:.1f}" y1="{y1:.1f}" y2="{y2:.1f}" stroke="{stroke}" {extra}/>'
 
 
 def _svg(width: int, height: int, body: list[str], title: str) -> Markup:
@@ -110,13 +102,13 @@ def forest_plot(rows: Sequence[dict[str, Any]], title: str = "Effects with 95% C
     rows = [r for r in rows if _num(r.get("effect")) is not None]
     if not rows:
         return None
-    width, label_w, right_w, row_h = 760, 250, 150, 34
+    width, label_w, right_w, row_h = 780, 240, 200, 34
     height = 24 + row_h * len(rows)
     body = [_t(8, 14, title, size=12, weight="600")]
     for i, r in enumerate(rows):
         y = 24 + row_h * i + row_h / 2
         eff = float(r["effect"])
-        lo, hi = _or(_num(r.get("ci_low")), eff), _or(_num(r.get("ci_high")), eff)
+        lo, hi = (eff if (v := _num(r.get(k))) is None else v for k in ("ci_low", "ci_high"))
         thr = _num(r.get("threshold")) if r.get("threshold") is not None else 0.0
         a, b = _padded([lo, hi, eff] + ([thr] if thr is not None else []))
         sx = _scale(a, b, label_w, width - right_w)
@@ -126,15 +118,13 @@ def forest_plot(rows: Sequence[dict[str, Any]], title: str = "Effects with 95% C
         body.append(f'<line x1="{label_w}" x2="{width - right_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
         if thr is not None:
             tx = sx(thr)
-            body.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{y - 11:.1f}" y2="{y + 11:.1f}" '
-                        f'stroke="#9ca3af" stroke-dasharray="3,2"/>')
-        body.append(f'<line x1="{sx(lo):.1f}" x2="{sx(hi):.1f}" y1="{y:.1f}" y2="{y:.1f}" '
-                    f'stroke="{colour}" stroke-width="2.5"/>')
+            body.append(_line(tx, tx, y - 11, y + 11, "#9ca3af", 'stroke-dasharray="3,2"'))
+        body.append(_line(sx(lo), sx(hi), y, y, colour, 'stroke-width="2.5"'))
         for end in (lo, hi):
-            body.append(f'<line x1="{sx(end):.1f}" x2="{sx(end):.1f}" y1="{y - 5:.1f}" y2="{y + 5:.1f}" '
-                        f'stroke="{colour}" stroke-width="2"/>')
+            body.append(_line(sx(end), sx(end), y - 5, y + 5, colour, 'stroke-width="2"'))
         body.append(f'<circle cx="{sx(eff):.1f}" cy="{y:.1f}" r="5" fill="{colour}"/>')
-        body.append(_t(width - right_w + 10, y + 4, f"{fmt(eff)} [{fmt(lo)}, {fmt(hi)}]", fill=colour))
+        ci = "" if hi - lo <= 1e-12 * max(abs(eff), 1.0) else f" [{fmt(lo)}, {fmt(hi)}]"
+        body.append(_t(width - right_w + 10, y + 4, f"{fmt(eff)}{ci}", fill=colour))
     return _svg(width, height, body, title)
 
 
@@ -164,10 +154,11 @@ def line_plot(data: dict[str, Any], title: str = "") -> Markup | None:
         [(float(i), str(v)[:12]) for i, v in enumerate(xs_raw)]
     for xv, lab in x_ticks[:12]:
         body.append(_t(sx(xv), height - bottom + 15, lab, anchor="middle", size=10))
-    if data.get("xlabel"):
-        body.append(_t((left + width - right) / 2, height - 6, data["xlabel"], anchor="middle", size=10))
-    if data.get("ylabel"):
-        body.append(_t(left, top - 6, data["ylabel"], size=10))
+    xlabel, ylabel = data.get("xlabel") or data.get("x_label"), data.get("ylabel") or data.get("y_label")
+    if xlabel:
+        body.append(_t((left + width - right) / 2, height - 6, xlabel, anchor="middle", size=10))
+    if ylabel:
+        body.append(_t(left, top - 6, ylabel, size=10))
     for i, (name, values) in enumerate(clean.items()):
         colour = PALETTE[i % len(PALETTE)]
         pts = [(sx(x), sy(y)) for x, y in zip(xs, values) if y is not None]
@@ -177,7 +168,7 @@ def line_plot(data: dict[str, Any], title: str = "") -> Markup | None:
         body += [f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.8" fill="{colour}"/>' for px, py in pts]
         ly = top + 6 + 16 * i
         body.append(f'<rect x="{width - right + 12}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
-        body.append(_t(width - right + 27, ly + 1, name[:20], size=10))
+        body.append(_t(width - right + 27, ly + 1, name[:24], size=10))
     return _svg(width, height, body, title or str(data.get("title") or "curve"))
 
 
@@ -257,6 +248,9 @@ def bar_chart(data: dict[str, Any], title: str = "") -> Markup | None:
     low, high = _nums(data.get("low")), _nums(data.get("high"))
     low = low if low is not None and len(low) == len(values) else [None] * len(values)
     high = high if high is not None and len(high) == len(values) else [None] * len(values)
+    if len(labels) > MAX_BARS:  # one bar per question would run for pages; show the first ones
+        title = f"{title or data.get('title') or ''} (first {MAX_BARS} of {len(labels)})"
+        labels, values, low, high = labels[:MAX_BARS], values[:MAX_BARS], low[:MAX_BARS], high[:MAX_BARS]
     everything = [v for v in values + low + high if v is not None]
     if not everything:
         return None
@@ -271,15 +265,14 @@ def bar_chart(data: dict[str, Any], title: str = "") -> Markup | None:
         body.append(_t(left - 6, y + row_h / 2 + 4, str(lab)[:22], anchor="end", size=10))
         if v is None:
             continue
-        colour = PALETTE[i % len(PALETTE)]
+        colour = PALETTE[0] if v >= 0 else PALETTE[1]
         x0, x1 = sorted((zero, sx(v)))
         body.append(f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" '
                     f'fill="{colour}" opacity="0.8"/>')
         w_lo, w_hi = low[i], high[i]
         if w_lo is not None and w_hi is not None:
             cy = y + row_h / 2
-            body.append(f'<line x1="{sx(w_lo):.1f}" x2="{sx(w_hi):.1f}" y1="{cy}" y2="{cy}" '
-                        f'stroke="#111827" stroke-width="1.5"/>')
+            body.append(_line(sx(w_lo), sx(w_hi), cy, cy, "#111827", 'stroke-width="1.5"'))
         body.append(_t(width - right + 8, y + row_h / 2 + 4, fmt(v), size=10))
     body.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - 24}" stroke="#6b7280"/>')
     return _svg(width, height, body, title or str(data.get("title") or "bars"))
@@ -315,18 +308,18 @@ def waterfall(data: dict[str, Any], title: str = "Stage decomposition (Shapley v
         if w_lo is not None and w_hi is not None:
             # The interval is on the stage's own contribution, so it starts where the bar starts.
             cy = y + row_h / 2
-            body.append(f'<line x1="{sx(a + w_lo):.1f}" x2="{sx(a + w_hi):.1f}" y1="{cy}" y2="{cy}" '
-                        f'stroke="#111827" stroke-width="1.5"/>')
+            body.append(_line(sx(a + w_lo), sx(a + w_hi), cy, cy, "#111827", 'stroke-width="1.5"'))
         ci = f" [{fmt(w_lo)}, {fmt(w_hi)}]" if w_lo is not None and w_hi is not None else ""
         body.append(_t(width - right + 8, y + row_h / 2 + 4, f"{fmt(shap[i])}{ci}", size=10))
         if i + 1 < len(stages):
-            body.append(f'<line x1="{sx(b):.1f}" x2="{sx(b):.1f}" y1="{y + row_h - 5}" y2="{y + row_h + 5}" '
-                        f'stroke="#9ca3af" stroke-dasharray="2,2"/>')
+            body.append(_line(sx(b), sx(b), y + row_h - 5, y + row_h + 5, "#9ca3af", 'stroke-dasharray="2,2"'))
     y = top + row_h * len(stages)
     x0, x1 = sorted((sx(0.0), sx(total)))
     body.append(_t(left - 6, y + row_h / 2 + 4, "total", anchor="end", size=11, weight="600"))
     body.append(f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" fill="#111827"/>')
-    body.append(_t(width - right + 8, y + row_h / 2 + 4, fmt(total), size=10, weight="600"))
+    t_lo, t_hi = _num(data.get("total_low")), _num(data.get("total_high"))
+    t_ci = f" [{fmt(t_lo)}, {fmt(t_hi)}]" if t_lo is not None and t_hi is not None else ""
+    body.append(_t(width - right + 8, y + row_h / 2 + 4, f"{fmt(total)}{t_ci}", size=10, weight="600"))
     body.append(f'<line x1="{sx(0):.1f}" x2="{sx(0):.1f}" y1="{top}" y2="{y + row_h}" stroke="#6b7280"/>')
     return _svg(width, height, body, title)
 
@@ -336,10 +329,8 @@ def frontier(points: Any, title: str = "Counter-pressures: diversity gained vs q
     non-dominated ones (no other gains more for less cost) are joined as the frontier."""
     if not isinstance(points, list):
         return None
-    pts = []
-    for p in points:
-        if isinstance(p, dict) and _num(p.get("diversity_gain")) is not None and _num(p.get("quality_cost")) is not None:
-            pts.append(p)
+    pts = [p for p in points if isinstance(p, dict) and _num(p.get("diversity_gain")) is not None
+           and _num(p.get("quality_cost")) is not None]
     if not pts:
         return None
     width, height, left, right, top, bottom = 620, 340, 60, 30, 28, 44
@@ -369,10 +360,10 @@ def frontier(points: Any, title: str = "Counter-pressures: diversity gained vs q
         body.append(f'<polyline points="{d}" fill="none" stroke="#059669" stroke-width="2" opacity="0.7"/>')
     for i, p in enumerate(pts):
         c, g, colour = float(p["quality_cost"]), float(p["diversity_gain"]), PALETTE[i % len(PALETTE)]
-        body.append(f'<line x1="{sx(val(p, "cost_low", "quality_cost")):.1f}" x2="{sx(val(p, "cost_high", "quality_cost")):.1f}" '
-                    f'y1="{sy(g):.1f}" y2="{sy(g):.1f}" stroke="{colour}" opacity="0.6"/>')
-        body.append(f'<line x1="{sx(c):.1f}" x2="{sx(c):.1f}" y1="{sy(val(p, "gain_low", "diversity_gain")):.1f}" '
-                    f'y2="{sy(val(p, "gain_high", "diversity_gain")):.1f}" stroke="{colour}" opacity="0.6"/>')
+        body.append(_line(sx(val(p, "cost_low", "quality_cost")), sx(val(p, "cost_high", "quality_cost")),
+                          sy(g), sy(g), colour, 'opacity="0.6"'))
+        body.append(_line(sx(c), sx(c), sy(val(p, "gain_low", "diversity_gain")),
+                          sy(val(p, "gain_high", "diversity_gain")), colour, 'opacity="0.6"'))
         body.append(f'<circle cx="{sx(c):.1f}" cy="{sy(g):.1f}" r="5" fill="{colour}"/>')
         body.append(_t(sx(c) + 7, sy(g) - 6, str(p.get("name", ""))[:24], size=10, fill=colour))
     return _svg(width, height, body, title)

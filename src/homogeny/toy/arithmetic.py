@@ -8,7 +8,7 @@ in three distinct, detectable formats, mirroring the pretraining mixtures of Zha
           here with a tiny AST interpreter that allows only + - * on integers, never eval)
   tagged  tagged code + answer, as in OpenMathInstruct-1:  <code>3+4</code> <ans>7</ans>
   nl      natural language with LaTeX, as in OpenMathInstruct-2:
-          He has $3+4=7$ apples. The answer is 7.
+          So $3+4=7$. The answer is 7.
 A prompt is `problem.prompt` (the question and a newline); a document is prompt + solution.
 
 Multi-digit addition with several solution styles, for self-training (C7):
@@ -94,7 +94,7 @@ def format_solution(problem: Problem, fmt: str) -> str:
             new = value + v if op == "+" else value - v
             parts.append(f"${value}{op}{v}={new}$")
             value = new
-        return f"{problem.name} has {', then '.join(parts)} {problem.item}. The answer is {problem.answer}."
+        return f"So {', then '.join(parts)}. The answer is {problem.answer}."
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 

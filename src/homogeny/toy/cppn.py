@@ -35,17 +35,19 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
 }
 
 INPUT_NAMES = ("x", "y", "d", "bias")
-# The face CPPN's layers: each hidden unit has its own activation, as in Picbreeder.
+# The face CPPN's architecture, shared by the compositional and the SGD network: each hidden
+# unit has its own activation, as in Picbreeder. The compositional face uses the first units
+# of each layer and leaves the rest at zero (spare capacity that lets SGD fit the image well).
 FACE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("abs", "id", "id"),  # |x|, y, d
-    ("gauss", "gauss", "gauss", "gauss", "gauss"),  # eye column, eye row, mouth column, mouth row, head disc
-    ("sigmoid", "sigmoid", "sigmoid"),  # eye, mouth, head
-    ("sigmoid",),  # the image
+    ("abs", "id", "id", "gauss", "sin"),
+    ("gauss", "gauss", "gauss", "gauss", "gauss", "gauss", "tanh", "sin"),
+    ("sigmoid", "sigmoid", "sigmoid", "sigmoid", "tanh"),
+    ("sigmoid",),
 )
 FACE_UNIT_NAMES: tuple[tuple[str, ...], ...] = (
-    ("|x|", "y", "d"),
-    ("eye column", "eye row", "mouth column", "mouth row", "head disc"),
-    ("eyes", "mouth", "head"),
+    ("|x|", "y", "d", "spare", "spare"),
+    ("eye column", "eye row", "mouth column", "mouth row", "head disc", "spare", "spare", "spare"),
+    ("eyes", "mouth", "head", "spare", "spare"),
     ("image",),
 )
 
@@ -75,6 +77,7 @@ def grid_inputs(size: int) -> Array:
     """The (size*size, 3) CPPN inputs (x, y, d) on a grid over [-1, 1]^2, rows from top (y=1)
     to bottom; the x grid is symmetric, so flipping columns maps x to -x exactly."""
     coords = np.linspace(-1.0, 1.0, size)
+    coords = (coords - coords[::-1]) / 2  # exactly antisymmetric, so |x| is exactly mirrored
     y, x = np.meshgrid(coords[::-1], coords, indexing="ij")
     d = np.sqrt(x**2 + y**2)
     return np.stack([x.ravel(), y.ravel(), d.ravel()], axis=1)
@@ -136,21 +139,23 @@ def compositional_face(params: FaceParams = FaceParams()) -> CPPN:
     its own units (eye = eye-column AND eye-row band, mouth likewise, head = disc on d)."""
     p = params
     sharp = 12.0  # steepness of the AND / threshold sigmoids
-    w1 = np.zeros((3, 4))
+    n1, n2, n3 = (len(a) for a in FACE_LAYERS[:3])
+    w1 = np.zeros((n1, 4))
     w1[0, 0] = 1.0  # |x|
     w1[1, 1] = 1.0  # y
     w1[2, 2] = 1.0  # d
-    w2 = np.zeros((5, 4))
-    w2[0, 0], w2[0, 3] = 1 / p.eye_size, -p.eye_x / p.eye_size  # eye column: near |x| = eye_x
-    w2[1, 1], w2[1, 3] = 1 / p.eye_size, -p.eye_y / p.eye_size  # eye row
+    w2 = np.zeros((n2, n1 + 1))
+    w2[0, 0], w2[0, -1] = 1 / p.eye_size, -p.eye_x / p.eye_size  # eye column: near |x| = eye_x
+    w2[1, 1], w2[1, -1] = 1 / p.eye_size, -p.eye_y / p.eye_size  # eye row
     w2[2, 0] = 1 / p.mouth_width  # mouth column: near x = 0
-    w2[3, 1], w2[3, 3] = 1 / p.mouth_height, -p.mouth_y / p.mouth_height  # mouth row
+    w2[3, 1], w2[3, -1] = 1 / p.mouth_height, -p.mouth_y / p.mouth_height  # mouth row
     w2[4, 2] = 1 / p.head_radius  # head disc on d
-    w3 = np.zeros((3, 6))
-    w3[0, 0], w3[0, 1], w3[0, 5] = sharp, sharp, -1.5 * sharp  # eye = column AND row
-    w3[1, 2], w3[1, 3], w3[1, 5] = sharp, sharp, -1.5 * sharp  # mouth = column AND row
-    w3[2, 4], w3[2, 5] = sharp, -0.45 * sharp  # head = inside the disc
-    w4 = np.array([[-6.0, -6.0, 6.0, -3.0]])  # light head, dark eyes and mouth
+    w3 = np.zeros((n3, n2 + 1))
+    w3[0, 0], w3[0, 1], w3[0, -1] = sharp, sharp, -1.5 * sharp  # eye = column AND row
+    w3[1, 2], w3[1, 3], w3[1, -1] = sharp, sharp, -1.5 * sharp  # mouth = column AND row
+    w3[2, 4], w3[2, -1] = sharp, -0.45 * sharp  # head = inside the disc
+    w4 = np.zeros((1, n3 + 1))
+    w4[0, :3], w4[0, -1] = (-6.0, -6.0, 6.0), -3.0  # light head, dark eyes and mouth
     return CPPN(FACE_LAYERS, [w1, w2, w3, w4], FACE_UNIT_NAMES)
 
 
@@ -233,3 +238,90 @@ def train_sgd_cppns(
     best = np.argmin(mse.reshape(len(targets), restarts), axis=1) + np.arange(len(targets)) * restarts
     ws, mse = _adam_fit(activations, [w[best] for w in ws], x, y, steps, lr)
     return [(CPPN(activations, [w[b] for w in ws]), float(mse[b])) for b in range(len(targets))]
+
+
+# ---- single-weight sweeps -----------------------------------------------------------------
+
+
+def change_asymmetry(before: Array, after: Array, floor: float = 1e-9) -> float:
+    """Left-right symmetry error of an image change dI = after - before, as a share in [0, 1]:
+    ||dI - mirror(dI)||_1 / (2 ||dI||_1). 0 when the change is mirror-symmetric (both eyes move
+    together), 1 when it sits on one side only or is anti-symmetric. 0 when nothing changed."""
+    delta = after - before
+    total = np.abs(delta).sum()
+    if total <= floor:
+        return 0.0
+    return float(np.abs(delta - delta[:, ::-1]).sum() / (2 * total))
+
+
+def image_asymmetry(image: Array) -> float:
+    """Left-right symmetry error of an image: mean |I(x, y) - I(-x, y)| over pixels."""
+    return float(np.abs(image - image[:, ::-1]).mean())
+
+
+def change_extent(before: Array, after: Array, rel: float = 0.1, floor: float = 1e-6) -> float:
+    """Spatial extent of an image change: the share of pixels whose change exceeds `rel` times
+    the largest pixel change (scale-free: a local change covers few pixels, a global distortion
+    most of them). 0 when nothing changed by more than `floor`."""
+    delta = np.abs(after - before)
+    peak = float(delta.max())
+    if peak <= floor:
+        return 0.0
+    return float((delta > rel * peak).mean())
+
+
+def units_changed(before: list[Array], after: list[Array], eps: float = 1e-3) -> int:
+    """How many hidden units' activation maps change by more than `eps` (max over pixels)."""
+    return int(sum(int((np.abs(a - b).max(axis=0) > eps).sum()) for b, a in zip(before[:-1], after[:-1])))
+
+
+@dataclass
+class WeightSweep:
+    """The sweep of one weight: per delta, the change's asymmetry and extent and the number of
+    hidden units whose maps changed; `inert` when no delta changed the image at all."""
+
+    layer: int
+    unit: int
+    column: int
+    asymmetry: float
+    extent: float
+    units: float
+    image_asymmetry: float
+    max_change: float
+
+    @property
+    def inert(self) -> bool:
+        return self.max_change <= 1e-6
+
+
+def sweep_weight(net: CPPN, where: tuple[int, int, int], deltas: Sequence[float], size: int = 32) -> tuple[WeightSweep, list[Array]]:
+    """Add each of `deltas` to one weight, redraw, and average the change measures over the
+    deltas that changed the image (as the paper's weight sweeps; arXiv 2505.11581, Fig. 2).
+    Returns the sweep and the swept images."""
+    inputs = grid_inputs(size)
+    base = forward(net, inputs)
+    base_img = base[-1][:, 0].reshape(size, size)
+    layer, unit, col = where
+    rows, images = [], []
+    for delta in deltas:
+        changed = net.copy()
+        changed.weights[layer][unit, col] += delta
+        acts = forward(changed, inputs)
+        img = acts[-1][:, 0].reshape(size, size)
+        images.append(img)
+        peak = float(np.abs(img - base_img).max())
+        rows.append((change_asymmetry(base_img, img), change_extent(base_img, img),
+                     units_changed(base, acts), image_asymmetry(img), peak))
+    live = [r for r in rows if r[4] > 1e-6] or rows
+    mean = np.mean(np.array(live, dtype=float), axis=0)
+    return WeightSweep(layer, unit, col, float(mean[0]), float(mean[1]), float(mean[2]), float(mean[3]),
+                       max(r[4] for r in rows)), images
+
+
+def sweep_all(net: CPPN, deltas: Sequence[float], size: int = 32) -> list[WeightSweep]:
+    """Sweep every weight of the network in turn."""
+    return [sweep_weight(net, where, deltas, size)[0] for where in net.weight_index()]
+
+
+def n_hidden_units(net: CPPN) -> int:
+    return int(sum(len(a) for a in net.activations[:-1]))

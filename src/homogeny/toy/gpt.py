@@ -251,7 +251,7 @@ def train_lm(
             loss.backward()  # type: ignore[union-attr]
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
-            curve.append(float(loss))  # type: ignore[arg-type]
+            curve.append(float(loss.detach()))  # type: ignore[union-attr]
     model.eval()
     return curve
 

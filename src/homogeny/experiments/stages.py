@@ -1,0 +1,391 @@
+"""Stage decomposition (claim T): how much of the measured convergence comes from each stage.
+
+Convergence C(toggles) is a measured similarity (mean cosine similarity of MiniLM embeddings
+between outputs that should differ: different users asking the same request) as a function
+of binary toggles, one per stage, each switching that stage's pressure on or off under
+control. The change from all-off to all-on is attributed to the stages with exact Shapley
+values over the 2^m toggle configurations (Shapley 1953; m <= 4, so <= 16 configurations,
+each measured from generated samples). Confidence intervals come from a bootstrap over
+prompts that recomputes every configuration's value, and the Shapley values, per resample.
+
+Pretraining cannot be switched off in a released model, so on real models it enters as the
+level already present with every toggled pressure off (base model, users' own phrasings,
+full-distribution sampling), measured against a random-pair baseline (outputs to different
+requests). That is where Chen, Fortier & West 2026 ("Is Convergence Inevitable?", arXiv
+2608.11426) locate convergence; the decomposition shows it rather than assuming the seed's
+three engines. On the toy models trained here (`homogeny.toy`), pretraining is a real toggle
+(an untrained model versus a pretrained one), next to RL post-training and temperature.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# ---- Shapley values --------------------------------------------------------------------
+
+
+def coalition_masks(m: int) -> list[int]:
+    """All 2^m coalitions of m players as bit masks (bit i set = player i's toggle on)."""
+    return list(range(1 << m))
+
+
+def shapley_matrix(m: int) -> np.ndarray:
+    """The (m, 2^m) matrix W with phi = W @ v for a game given as values v[mask].
+
+    phi_i = sum over coalitions S without i of |S|! (m-|S|-1)! / m! * (v(S+i) - v(S)).
+    Written here because no maintained library computes exact Shapley values of a small
+    explicit game (shap and friends approximate model attributions)."""
+    w = np.zeros((m, 1 << m))
+    for i in range(m):
+        bit = 1 << i
+        for mask in range(1 << m):
+            if mask & bit:
+                continue
+            size = bin(mask).count("1")
+            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
+            w[i, mask | bit] += weight
+            w[i, mask] -= weight
+    return w
+
+
+def shapley_values(
+    players: Sequence[str], value: Mapping[frozenset[str], float] | Callable[[frozenset[str]], float]
+) -> dict[str, float]:
+    """Exact Shapley values (Shapley 1953) of a cooperative game: each player's average
+    marginal contribution over all orders in which players join. `value` maps a coalition
+    (frozenset of player names, the toggles that are on) to its measured value; the values
+    sum to v(all) - v(none) (efficiency)."""
+    players = list(players)
+    if len(set(players)) != len(players):
+        raise ValueError(f"player names must be distinct: {players}")
+    get = value if callable(value) else value.__getitem__
+    v = np.array([get(mask_coalition(players, mask)) for mask in coalition_masks(len(players))], dtype=float)
+    phi = shapley_matrix(len(players)) @ v
+    return {p: float(x) for p, x in zip(players, phi)}
+
+
+def mask_coalition(players: Sequence[str], mask: int) -> frozenset[str]:
+    """The coalition (players whose toggle is on) of a bit mask."""
+    return frozenset(p for i, p in enumerate(players) if mask >> i & 1)
+
+
+# ---- decomposition with bootstrap intervals ---------------------------------------------
+
+
+@dataclass
+class Decomposition:
+    """Stage shares of the convergence above the random-pair baseline, with 95% intervals.
+
+    `stages[0]` is the level already present with every toggle off (above `baseline`), the
+    others are Shapley values of the toggled stages; they sum to `total` = C(all on) -
+    baseline. `configs` holds every configuration's measured C with its interval."""
+
+    stages: list[str]
+    shapley: list[float]
+    low: list[float]
+    high: list[float]
+    total: float
+    total_low: float
+    total_high: float
+    baseline: float
+    configs: list[dict[str, Any]]
+    n_units: int
+
+    def artifact(self) -> dict[str, Any]:
+        """The ("T", "stage_decomposition") artifact shape the report draws as a waterfall."""
+        return {
+            "stages": self.stages, "shapley": self.shapley, "low": self.low, "high": self.high,
+            "total": self.total, "total_low": self.total_low, "total_high": self.total_high,
+            "baseline": self.baseline, "configs": self.configs, "n": self.n_units,
+        }
+
+
+def decompose(
+    players: Sequence[str],
+    unit_values: np.ndarray,
+    unit_baseline: np.ndarray,
+    base_label: str = "pretraining (base level)",
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> Decomposition:
+    """Attribute convergence to stages. `unit_values[u, mask]` is the convergence measured on
+    unit u (a prompt) in configuration `mask`; `unit_baseline[u]` its random-pair baseline.
+    Percentile bootstrap over units (resampled with replacement, every configuration and the
+    Shapley values recomputed per resample)."""
+    players = list(players)
+    values = np.asarray(unit_values, dtype=float)
+    base = np.asarray(unit_baseline, dtype=float)
+    n, k = values.shape
+    if k != 1 << len(players) or base.shape != (n,):
+        raise ValueError(f"need unit_values of shape (n, {1 << len(players)}) and unit_baseline (n,)")
+    if n == 0 or not np.isfinite(values).all() or not np.isfinite(base).all():
+        raise ValueError("every unit needs a finite value in every configuration")
+    w = shapley_matrix(len(players))
+
+    def shares(v: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # columns: base level, each player's Shapley value, total, then every configuration
+        return np.concatenate([(v[..., :1] - b[..., None]), v @ w.T, v[..., -1:] - b[..., None], v], axis=-1)
+
+    point = shares(values.mean(0), np.asarray(base.mean()))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    boot = shares(values[idx].mean(1), base[idx].mean(1))
+    lo, hi = np.percentile(boot, [2.5, 97.5], axis=0)
+    m = len(players)
+    lo, hi = np.minimum(lo, point), np.maximum(hi, point)
+    configs = [
+        {"toggles": {p: bool(mask >> i & 1) for i, p in enumerate(players)},
+         "value": float(point[m + 2 + mask]), "low": float(lo[m + 2 + mask]), "high": float(hi[m + 2 + mask])}
+        for mask in range(1 << m)
+    ]
+    return Decomposition(
+        stages=[base_label, *players], shapley=[float(x) for x in point[: m + 1]],
+        low=[float(x) for x in lo[: m + 1]], high=[float(x) for x in hi[: m + 1]],
+        total=float(point[m + 1]), total_low=float(lo[m + 1]), total_high=float(hi[m + 1]),
+        baseline=float(base.mean()), configs=configs, n_units=n,
+    )
+
+
+# ---- convergence measurements on embeddings ----------------------------------------------
+
+
+def cross_source_similarity(
+    embeddings: np.ndarray, requests: Sequence[Hashable], sources: Sequence[Hashable]
+) -> dict[Hashable, float]:
+    """Per request, the mean cosine similarity between outputs to that request from different
+    sources (users, models): the Artificial-Hivemind convergence (Jiang et al. 2025). A request
+    with no pair of different sources is left out."""
+    x = _unit_rows(embeddings)
+    req, src = np.asarray(requests, dtype=object), np.asarray(sources, dtype=object)
+    out: dict[Hashable, float] = {}
+    for r in dict.fromkeys(requests):
+        rows = np.flatnonzero(req == r)
+        sim = x[rows] @ x[rows].T
+        differ = src[rows][:, None] != src[rows][None, :]
+        if differ.any():
+            out[r] = float(sim[differ].mean())
+    return out
+
+
+def random_pair_similarity(
+    embeddings: np.ndarray, requests: Sequence[Hashable], sources: Sequence[Hashable]
+) -> dict[Hashable, float]:
+    """Per request, the mean cosine similarity between its outputs and outputs to *other*
+    requests from different sources: the level two unrelated answers reach by chance."""
+    x = _unit_rows(embeddings)
+    req, src = np.asarray(requests, dtype=object), np.asarray(sources, dtype=object)
+    out: dict[Hashable, float] = {}
+    for r in dict.fromkeys(requests):
+        mine, other = np.flatnonzero(req == r), np.flatnonzero(req != r)
+        if not len(other):
+            continue
+        sim = x[mine] @ x[other].T
+        differ = src[mine][:, None] != src[other][None, :]
+        if differ.any():
+            out[r] = float(sim[differ].mean())
+    return out
+
+
+def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
+    x = np.asarray(embeddings, dtype=np.float64)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1.0, norms)
+
+
+# ---- the game on real models: input x post-training x sampling ---------------------------
+
+# Greedy outputs use C1's lengths (quick / full), so the engine's cache serves the greedy
+# outputs C1 already made for the same phrasings and rewrites.
+GREEDY_TOKENS = {True: 20, False: 32}
+SAMPLED = {True: 2, False: 4}  # samples per phrasing at temperature 1 (quick / full)
+QUICK_REQUESTS, FULL_REQUESTS = 3, 10  # open paraphrase families (requests)
+FULL_DISTRIBUTION_TEMPERATURE = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration of the model game: which pressures are on."""
+
+    flattened: bool  # input: users' own phrasings (off) or frequency-flattened rewrites (on)
+    instruct: bool  # post-training: base models (off) or post-trained models (on)
+    greedy: bool  # sampling: full distribution at T=1 (off) or greedy decoding (on)
+
+
+def request_users(quick: bool) -> dict[str, list[Any]]:
+    """Open requests (paraphrase families), each with its six users' own phrasings, rare
+    first; the quick set is the suite's quick open families (C1 uses the same ones)."""
+    from homogeny.suites.catalog import paraphrase_families
+
+    families = paraphrase_families(quick=quick)
+    open_ = {n: g for n, g in families.items() if g[0].meta.get("kind") == "open"}
+    return dict(list(open_.items())[: QUICK_REQUESTS if quick else FULL_REQUESTS])
+
+
+def flattened_users(users: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """Every user's phrasing rewritten toward frequent words (Lu et al. 2026, the C1 rewrite
+    rule `rewrite_to_frequent`); ids follow C1's "<id>/rule"."""
+    from homogeny.suites.frequency import rewrite_to_frequent
+    from homogeny.suites.prompt import Prompt
+
+    return {r: [Prompt(f"{p.id}/rule", rewrite_to_frequent(p.text), meta=p.meta) for p in group]
+            for r, group in users.items()}
+
+
+def model_groups(models: Sequence[str]) -> dict[bool, list[str]]:
+    """Named models split by post-training: False = base models, True = instruct models."""
+    from homogeny.generate.engine import model_info
+
+    groups: dict[bool, list[str]] = {False: [], True: []}
+    for spec in models:
+        groups[model_info(spec).kind != "base"].append(spec)
+    return groups
+
+
+def sample_users(ctx: Any, spec: str, users: dict[str, list[Any]], greedy: bool) -> dict[str, list[list[str]]]:
+    """Outputs of `spec` for every user's phrasing: [request][user] -> texts. Identical
+    phrasings (two users whose rewrites coincide) are generated once and shared."""
+    unique = {p.text: p for group in users.values() for p in group}
+    quick = bool(ctx.quick)
+    if greedy:
+        rows = ctx.sample(spec, list(unique.values()), 1, temperature=0.0, max_tokens=GREEDY_TOKENS[quick])
+    else:
+        rows = ctx.sample(spec, list(unique.values()), SAMPLED[quick], temperature=FULL_DISTRIBUTION_TEMPERATURE,
+                          max_tokens=GREEDY_TOKENS[quick])
+    by_text = {text: [r["text"] for r in rows[p.id]] for text, p in unique.items()}
+    return {r: [by_text[p.text] for p in group] for r, group in users.items()}
+
+
+def per_request(ctx: Any, outputs: dict[str, list[list[str]]], by: str = "user") -> tuple[dict[str, float], dict[str, float]]:
+    """(same-request cross-user similarity, random-pair similarity) per request, for one
+    model's outputs [request][user] -> texts."""
+    texts, reqs, users = [], [], []
+    for r, per_user in outputs.items():
+        for u, outs in enumerate(per_user):
+            texts += outs
+            reqs += [r] * len(outs)
+            users += [u] * len(outs)
+    emb = ctx.embed(texts)
+    return cross_source_similarity(emb, reqs, users), random_pair_similarity(emb, reqs, users)  # type: ignore[return-value]
+
+
+def cross_model(ctx: Any, outputs: dict[str, dict[str, list[list[str]]]]) -> tuple[dict[str, float], dict[str, float]]:
+    """(same-request, different-request) similarity between outputs of different models, per
+    request: the Hivemind comparison (Jiang et al. 2025). outputs: [model][request][user]."""
+    texts, reqs, srcs = [], [], []
+    for m, per_req in outputs.items():
+        for r, per_user in per_req.items():
+            for outs in per_user:
+                texts += outs
+                reqs += [r] * len(outs)
+                srcs += [m] * len(outs)
+    emb = ctx.embed(texts)
+    return cross_source_similarity(emb, reqs, srcs), random_pair_similarity(emb, reqs, srcs)  # type: ignore[return-value]
+
+
+@dataclass
+class ModelGame:
+    """The measured model game: its decomposition, and the cross-model comparison at default."""
+
+    decomposition: Decomposition
+    base_models: list[str]
+    cross_model_same: dict[str, float]
+    cross_model_other: dict[str, float]
+    cross_by: str  # "model" (pairs from different models) or "user" (one model named)
+    examples: list[dict[str, Any]]
+
+
+def model_game(ctx: Any) -> ModelGame:
+    """Measure C(input, post-training, sampling) on the named models (see module doc) and
+    decompose it. A stage whose toggle the models cannot provide (no base model, or no
+    instruct model) is left out of the game rather than guessed."""
+    from homogeny.generate.engine import model_info
+
+    users = request_users(ctx.quick)
+    flat = flattened_users(users)
+    groups = model_groups(ctx.models)
+    players = []
+    if any(a.text != b.text for r in users for a, b in zip(users[r], flat[r])):
+        players.append("input")
+    if groups[False] and groups[True]:
+        players.append("post-training")
+    players.append("sampling")
+    conv: dict[tuple[str, bool, bool], dict[str, float]] = {}
+    chance: dict[str, dict[str, float]] = {}
+    outputs: dict[str, dict[str, list[list[str]]]] = {}
+    for spec in ctx.models:
+        for flattened in ([False, True] if "input" in players else [False]):
+            for greedy in (False, True):
+                ctx.log(f"T: stage game {model_info(spec).model_id}: {'flattened' if flattened else 'own'} phrasings, "
+                        f"{'greedy' if greedy else 'T=1'}")
+                out = sample_users(ctx, spec, flat if flattened else users, greedy)
+                conv[spec, flattened, greedy], other = per_request(ctx, out)
+                if not flattened and not greedy:
+                    chance[spec], outputs[spec] = other, out
+    requests = list(users)
+    m = len(players)
+    values = np.zeros((len(requests), 1 << m))
+    for mask in range(1 << m):
+        on = mask_coalition(players, mask)
+        specs = groups["post-training" in on] if "post-training" in players else list(ctx.models)
+        for i, r in enumerate(requests):
+            values[i, mask] = np.mean([conv[s, "input" in on, "sampling" in on][r] for s in specs])
+    base_specs = groups[False] if "post-training" in players else list(ctx.models)
+    baseline = np.array([np.mean([chance[s][r] for s in base_specs]) for r in requests])
+    label = "pretraining (base level)" if "post-training" in players else "all-off level"
+    decomposition = decompose(players, values, baseline, base_label=label, seed=ctx.seed)
+    by = "model" if len(ctx.models) > 1 else "user"
+    if by == "model":
+        same, other = cross_model(ctx, {model_info(s).model_id: o for s, o in outputs.items()})
+    else:
+        same, other = conv[ctx.models[0], False, False], chance[ctx.models[0]]
+    examples = [{"prompt": users[r][0].text,
+                 "outputs": {model_info(s).model_id: outputs[s][r][0] for s in ctx.models}} for r in requests[:3]]
+    return ModelGame(decomposition, [model_info(s).model_id for s in groups[False]], same, other, by, examples)
+
+
+def model_game_evidence(ctx: Any, game: ModelGame) -> list[Any]:
+    """Evidence rows for claim T from the model game: convergence by default (above the
+    random-pair baseline), base-model convergence (Chen et al. 2026), each stage's share."""
+    from homogeny.experiments.base import make_evidence
+    from homogeny.generate.engine import model_info
+    from homogeny.metrics import bootstrap_ci
+
+    models = [model_info(s).model_id for s in ctx.models]
+    d = game.decomposition
+    rows = []
+    common = [r for r in game.cross_model_same if r in game.cross_model_other]
+    excess = np.array([game.cross_model_same[r] - game.cross_model_other[r] for r in common])
+    if len(excess) >= 2:
+        b = bootstrap_ci(np.mean, excess, seed=ctx.seed)
+        who = "different models" if game.cross_by == "model" else "different users of one model"
+        rows.append(make_evidence(
+            "T", f"Does convergence appear by default: are answers to the same request from {who} more alike "
+            "than answers to different requests (users' own phrasings, temperature 1)?",
+            f"cross-{game.cross_by} convergence above random pairs",
+            "positive = same-request answers are closer (MiniLM cosine) than the random-pair baseline",
+            b.point, (b.low, b.high), len(excess), models=models, quick=ctx.quick,
+            plot={"labels": ["same request", "random pairs"],
+                  "values": [float(np.mean([game.cross_model_same[r] for r in common])),
+                             float(np.mean([game.cross_model_other[r] for r in common]))]},
+        ))
+    for i, stage in enumerate(d.stages):
+        if i == 0 and not game.base_models:
+            continue  # without a base model the all-off level is not a pretraining measurement
+        if i == 0:
+            question = (f"Is convergence already present in the base model{'s' if len(game.base_models) > 1 else ''} "
+                        f"({', '.join(game.base_models)}) before any post-training, with users' own phrasings and "
+                        "full-distribution sampling (Chen, Fortier & West 2026)?")
+            sign = "positive = base-model answers across users are closer than the random-pair baseline"
+        else:
+            question = f"How much convergence does the {stage} stage add (Shapley value over {len(d.stages) - 1} toggled stages)?"
+            sign = f"positive = switching the {stage} pressure on raises cross-user similarity (MiniLM cosine)"
+        rows.append(make_evidence(
+            "T", question, f"stage share: {stage}", sign, d.shapley[i], (d.low[i], d.high[i]), d.n_units,
+            models=models, quick=ctx.quick, plot=d.artifact() if i == 0 else None,
+        ))
+    return rows
