@@ -90,3 +90,41 @@ def test_read_only_folder_is_a_clear_error(tmp_path):
     ro.chmod(0o500)
     with pytest.raises(StoreError, match="not writable"):
         Store.open(ro / "s.duckdb")
+
+
+@pytest.fixture
+def tiny_mount(tmp_path):
+    """A 1 MiB tmpfs (needs root and mount rights; skipped elsewhere)."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_full_disk_is_a_clear_error_and_keeps_what_was_stored(tiny_mount, tmp_path):
+    path = tiny_mount / "s.duckdb"
+    stored = 0
+    with pytest.raises(StoreError, match="disk full|cannot"):
+        with Store.open(path) as st:
+            for i in range(10_000):
+                st.add_samples([_row(f"k{i}", "x" * 2000)])
+                stored += 1
+    assert stored > 0
+    copy = tmp_path / "copy.duckdb"
+    subprocess.run(["cp", str(path), str(copy)], check=True)
+    if (tiny_mount / "s.duckdb.wal").exists():
+        subprocess.run(["cp", str(tiny_mount / "s.duckdb.wal"), str(copy) + ".wal"], check=True)
+    with Store.open(copy, read_only=True) as st:
+        assert st.count("samples") >= stored - 1
+
+
+def test_read_only_mount_is_a_clear_error(tiny_mount):
+    with Store.open(tiny_mount / "s.duckdb") as st:
+        st.add_samples([_row("a")])
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_mount)], check=True)
+    with pytest.raises(StoreError, match="read-only|not writable|cannot"):
+        Store.open(tiny_mount / "s.duckdb")
+    with Store.open(tiny_mount / "s.duckdb", read_only=True) as st:
+        assert st.count("samples") == 1
