@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -35,6 +36,7 @@ class LlamaServer:
              "--model_alias", "smol", "--host", "127.0.0.1", "--port", str(self.port),
              "--n_ctx", "2048", "--n_threads", "2"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")},
         )
         deadline = time.time() + timeout
         while time.time() < deadline:

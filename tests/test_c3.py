@@ -15,8 +15,8 @@ import pytest
 from homogeny.experiments.c3_size import (
     ModelRun,
     build_evidence,
-    expected_distinct_curve,
     effective_unique,
+    expected_distinct_curve,
     measure_prompt,
     size_slope,
     text_is_valid,
@@ -80,7 +80,7 @@ def fake_rows(texts: list[str], top1: float) -> list[dict]:
 
 def test_a_model_repeating_one_text_has_one_distinct_sample() -> None:
     rows = fake_rows(["The coffee maker is quiet and brews fast every day."] * 6, 0.9)
-    m = measure_prompt(rows, np.tile([0.6, 0.8], (6, 1)), Prompt("p", "review"), None)
+    m = measure_prompt(rows, np.tile([0.6, 0.8], (6, 1)))
     assert m.distinct_curve[-1] == 1.0 and m.effective_unique == 1 and m.valid_share == 1.0
     assert m.top1 == pytest.approx(0.9)
 
@@ -89,7 +89,7 @@ def test_function_outputs_define_the_effective_classes() -> None:
     texts = ["def f(x):\n    return sum(x)\n", "def f(x):\n    t = 0\n    for v in x:\n        t += v\n    return t\n",
              "def f(x):\n    return max(x)\n", "def f(x):\n    return x[99]\n"]
     results = classify_texts(texts, INPUTS, timeout_s=FAST)
-    m = measure_prompt(fake_rows(texts, 0.5), np.eye(4), Prompt("f", "fn"), results)
+    m = measure_prompt(fake_rows(texts, 0.5), np.eye(4), results)
     assert m.effective_unique == 2 and m.valid_share == 0.75
 
 
@@ -101,8 +101,8 @@ def test_verdicts_follow_the_direction_of_the_data(tmp_path: Path) -> None:
     distinct = [f"Review number {i} talks about topic {i} in detail here." for i in range(8)]
     small, big = ModelRun("s", "small", 100_000_000, "instruct", "A"), ModelRun("b", "big", 1_000_000_000, "instruct", "A")
     measures = {
-        "small": {p.id: measure_prompt(fake_rows(distinct, 0.3), np.eye(8), p, None) for p in prompts},
-        "big": {p.id: measure_prompt(fake_rows([distinct[0]] * 8, 0.9), np.tile(np.eye(8)[0], (8, 1)), p, None) for p in prompts},
+        "small": {p.id: measure_prompt(fake_rows(distinct, 0.3), np.eye(8)) for p in prompts},
+        "big": {p.id: measure_prompt(fake_rows([distinct[0]] * 8, 0.9), np.tile(np.eye(8)[0], (8, 1))) for p in prompts},
     }
     with Store.open(tmp_path / "s.duckdb") as store:
         ctx = ExperimentContext(store=store, models=["s", "b"], log=lambda m: None)

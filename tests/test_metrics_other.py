@@ -151,6 +151,14 @@ def test_judge_reliability_drops_silent_and_credits_constant_questions() -> None
     assert R.judge_reliability({"a": [1.0] * 10, "b": [6.0] * 10}).omega == 1.0
 
 
+def test_judge_reliability_with_more_questions_than_replications() -> None:
+    """A small judge study (10 replications, 20 questions) has a singular correlation matrix;
+    factor_analyzer fails on it, homogeny still fits."""
+    x = np.random.default_rng(0).integers(1, 6, size=(10, 20)).astype(float)
+    res = R.judge_reliability(x)
+    assert res.n_items == 20 and math.isfinite(res.omega) and math.isfinite(res.alpha)
+
+
 def test_exact_repeat_rate_by_hand() -> None:
     assert R.exact_repeat_rate(["a", "a", "a"]) == 1.0
     assert R.exact_repeat_rate(["a", "b", "c"]) == 0.0

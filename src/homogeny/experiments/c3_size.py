@@ -17,11 +17,12 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import hypergeom
 
+from homogeny.errors import HomogenyError
 from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
 from homogeny.experiments.function_classes import classify_texts
 from homogeny.metrics import bootstrap_ci, equivalence_classes, top1_mass, vendi_score
@@ -118,8 +119,9 @@ def size_slope(values: np.ndarray, log_params: np.ndarray) -> float:
     return float((x * (values - values.mean())).sum() / (x * x).sum())
 
 
-def measure_prompt(rows: list[dict[str, Any]], embeddings: np.ndarray, prompt: Prompt, function_results: Sequence[Any] | None) -> PromptMeasures:
-    """C3's measures on one model's samples of one task prompt (embeddings: one row per sample)."""
+def measure_prompt(rows: list[dict[str, Any]], embeddings: np.ndarray, function_results: Sequence[Any] | None = None) -> PromptMeasures:
+    """C3's measures on one model's samples of one task prompt (embeddings: one row per sample;
+    function_results: the sandbox's verdicts for a function task, None for a text task)."""
     labels = equivalence_classes(embeddings)
     if function_results is not None:
         valid = [r.valid for r in function_results]
@@ -174,6 +176,7 @@ class SizeConcentration:
         for group, max_tokens in ((texts, TEXT_MAX_TOKENS), (functions, FUNCTION_MAX_TOKENS)):
             if group:
                 run.rows.update(ctx.sample(spec, group, k, max_tokens=max_tokens, **SAMPLING))
+        require_complete(run.label, run.rows, k)
         return run
 
     def measure(self, ctx: ExperimentContext, run: ModelRun, prompts: list[Prompt]) -> dict[str, PromptMeasures]:
@@ -183,8 +186,16 @@ class SizeConcentration:
             rows = run.rows[p.id]
             emb = np.asarray(ctx.embed([r["text"] for r in rows]))
             results = classify_texts([r["text"] for r in rows], p.meta["inputs"]) if p.meta.get("kind") == "function" else None
-            out[p.id] = measure_prompt(rows, emb, p, results)
+            out[p.id] = measure_prompt(rows, emb, results)
         return out
+
+
+def require_complete(label: str, rows: dict[str, list[dict[str, Any]]], k: int) -> None:
+    """Stop with one clear line when the engine returned fewer samples than asked (a failed batch)."""
+    short = [pid for pid, rs in rows.items() if len(rs) < k]
+    if short:
+        raise HomogenyError(f"{label} returned fewer than {k} samples for {len(short)} prompt(s) (e.g. {short[0]}); "
+                            "rerun the same command to resume the missing ones")
 
 
 def describe_model(spec: str) -> ModelRun:
@@ -213,34 +224,51 @@ def slope_ci(matrix: np.ndarray, log_params: np.ndarray, seed: int) -> tuple[flo
     return res.point, res.low, res.high
 
 
-def per_param(value: float, params: int) -> float:
-    """A per-sample quantity per 100M parameters (the paper's parameter efficiency)."""
-    return value / (params / PER_PARAMS)
-
-
-
 # ---- evidence --------------------------------------------------------------------------------
-TREND_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
-    # (metric, reading, question, sign, predicted)
-    ("distinct_per_draw_vs_size", "strong",
-     "Seed reading: do bigger models give fewer distinct samples per draw?",
-     "slope of distinct@K / K (all outputs, MiniLM classes at cosine 0.9) per decade of parameters; "
-     "negative = bigger models give fewer distinct samples per draw", "below"),
-    ("effective_per_draw_vs_size", "strong",
-     "Seed reading on valid outputs: do bigger models give fewer distinct valid samples per draw? "
-     "(the paper expected larger models to have more effective semantic diversity)",
-     "slope of distinct valid outputs / K per decade of parameters; negative = bigger models give fewer", "below"),
-    ("unique_per_100m_params_vs_size", "weak",
-     "Paper reading: are smaller models more parameter-efficient at unique content within a fixed budget?",
-     "slope of distinct valid outputs / K per 100M parameters, per decade of parameters; negative = smaller "
-     "models more efficient (per-parameter scaling favours small models unless diversity grows with size)", "below"),
-    ("top1_mass_vs_size", "concentration",
-     "Do bigger models concentrate probability mass (higher top-1 probability per token)?",
-     "slope of mean per-token top-1 probability per decade of parameters; positive = bigger more concentrated", "above"),
-    ("entropy_vs_size", "concentration",
-     "Do bigger models concentrate probability mass (lower per-token entropy)?",
-     "slope of mean per-token entropy (nats, full distribution) per decade of parameters; negative = bigger "
-     "more concentrated", "below"),
+@dataclass(frozen=True)
+class TrendRow:
+    """One size-trend evidence row: which reading it tests, its question, sign and prediction."""
+
+    metric: str
+    reading: str  # strong (seed) | weak (paper) | concentration
+    question: str
+    sign: str
+    predicted: Literal["above", "below"]
+
+
+TREND_ROWS = (
+    TrendRow(
+        "distinct_per_draw_vs_size", "strong",
+        "Seed reading: do bigger models give fewer distinct samples per draw?",
+        "slope of distinct@K / K (all outputs, MiniLM classes at cosine 0.9) per decade of parameters; "
+        "negative = bigger models give fewer distinct samples per draw", "below"),
+    TrendRow(
+        "effective_per_draw_vs_size", "strong",
+        "Seed reading on valid outputs: do bigger models give fewer distinct valid samples per draw? "
+        "(the paper expected larger models to have more effective semantic diversity)",
+        "slope of distinct valid outputs / K per decade of parameters; negative = bigger models give fewer", "below"),
+    TrendRow(
+        "unique_per_100m_params_vs_size", "weak",
+        "Paper reading: are smaller models more parameter-efficient at unique content within a fixed budget?",
+        "slope of distinct valid outputs / K per 100M parameters, per decade of parameters; negative = smaller "
+        "models more efficient (per-parameter scaling favours small models unless diversity grows with size)", "below"),
+    TrendRow(
+        "top1_mass_vs_size", "concentration",
+        "Do bigger models concentrate probability mass (higher top-1 probability per token)?",
+        "slope of mean per-token top-1 probability per decade of parameters; positive = bigger more concentrated", "above"),
+    TrendRow(
+        "entropy_vs_size", "concentration",
+        "Do bigger models concentrate probability mass (lower per-token entropy)?",
+        "slope of mean per-token entropy (nats, full distribution) per decade of parameters; negative = bigger "
+        "more concentrated", "below"),
+)
+
+
+SAME_FAMILY_ROWS: tuple[tuple[str, str, Literal["above", "below"]], ...] = (
+    ("distinct_per_draw_vs_size", ("larger minus smaller model, distinct@K / K; negative = the larger gives "
+                                   "fewer distinct samples per draw"), "below"),
+    ("top1_mass_vs_size", ("larger minus smaller model, mean top-1 probability; positive = the larger is more "
+                           "concentrated"), "above"),
 )
 
 
@@ -266,10 +294,12 @@ def model_bars(matrix: np.ndarray, runs: Sequence[ModelRun], seed: int) -> dict[
         col = matrix[:, j][np.isfinite(matrix[:, j])]
         if col.size >= 2:
             res = bootstrap_ci(np.mean, col, n_resamples=N_RESAMPLES, seed=seed)
-            values.append(res.point), low.append(res.low), high.append(res.high)
+            point, lo, hi = res.point, res.low, res.high
         else:
-            v = float(col.mean()) if col.size else 0.0
-            values.append(v), low.append(v), high.append(v)
+            point = lo = hi = float(col.mean()) if col.size else 0.0
+        values.append(point)
+        low.append(lo)
+        high.append(hi)
     return {"labels": [model_label(r) for r in runs], "values": values, "low": low, "high": high}
 
 
@@ -287,18 +317,18 @@ def build_evidence(ctx: ExperimentContext, runs: Sequence[ModelRun], prompts: Se
         scope += f"; base models ({', '.join(base)}) shown in the plot but kept out of the trend"
     log_params = np.log10(np.array([r.params for r in trend], dtype=float))
     evidence = []
-    for metric, reading, question, sign, predicted in TREND_ROWS:
-        plot = model_bars(row_values(metric, runs, measures, prompt_ids), runs, ctx.seed)
-        plot["reading"] = reading
-        matrix = row_values(metric, trend, measures, prompt_ids)
+    for row in TREND_ROWS:
+        plot = model_bars(row_values(row.metric, runs, measures, prompt_ids), runs, ctx.seed)
+        plot["reading"] = row.reading
+        matrix = row_values(row.metric, trend, measures, prompt_ids)
         testable = len(set(log_params)) >= 2 and len(prompt_ids) >= 2 and bool(np.isfinite(matrix).any(axis=0).all())
         if testable:
             effect, lo, hi = slope_ci(matrix, log_params, ctx.seed)
-            q, n = f"{question} [{scope}]", len(prompt_ids)
+            q, n = f"{row.question} [{scope}]", len(prompt_ids)
         else:
             effect, lo, hi, n = 0.0, 0.0, 0.0, 0
-            q = f"{question} [not testable here: needs at least two instruct model sizes with measurements; {scope or 'none'}]"
-        evidence.append(make_evidence(CLAIM, q, metric, sign, effect, (lo, hi), n, predicted=predicted,  # type: ignore[arg-type]
+            q = f"{row.question} [not testable here: needs at least two instruct model sizes with measurements; {scope or 'none'}]"
+        evidence.append(make_evidence(CLAIM, q, row.metric, row.sign, effect, (lo, hi), n, predicted=row.predicted,
                                       plot=plot, models=[r.label for r in trend], quick=ctx.quick))
     evidence.extend(same_family_evidence(ctx, trend, measures, prompt_ids))
     return evidence
@@ -315,10 +345,7 @@ def same_family_evidence(ctx: ExperimentContext, trend: Sequence[ModelRun], meas
             if not small.family or small.family != big.family or small.params == big.params:
                 continue
             pair = f"{big.label} vs {small.label}"
-            for metric, sign, predicted in (
-                ("distinct_per_draw_vs_size", "larger minus smaller model, distinct@K / K; negative = the larger gives fewer distinct samples per draw", "below"),
-                ("top1_mass_vs_size", "larger minus smaller model, mean top-1 probability; positive = the larger is more concentrated", "above"),
-            ):
+            for metric, sign, predicted in SAME_FAMILY_ROWS:
                 m = row_values(metric, [small, big], measures, prompt_ids)
                 keep = np.isfinite(m).all(axis=1)
                 if keep.sum() < 2:
@@ -327,7 +354,7 @@ def same_family_evidence(ctx: ExperimentContext, trend: Sequence[ModelRun], meas
                 name = metric.replace("_vs_size", "")
                 rows.append(make_evidence(
                     CLAIM, f"Same family, {pair}: {'fewer distinct samples per draw' if predicted == 'below' else 'more concentrated'} in the larger model?",
-                    f"same_family_{name}", sign, res.point, (res.low, res.high), int(keep.sum()), predicted=predicted,  # type: ignore[arg-type]
+                    f"same_family_{name}", sign, res.point, (res.low, res.high), int(keep.sum()), predicted=predicted,
                     plot=model_bars(m, [small, big], ctx.seed), models=[small.label, big.label], quick=ctx.quick,
                 ))
     return rows

@@ -11,6 +11,7 @@ whose surface (lexical) diversity is set against its substance (semantic) divers
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
-from homogeny.metrics import bootstrap_ci, hivemind_index, homogenization_score, mean_pairwise_similarity
+from homogeny.experiments.c3_size import require_complete
+from homogeny.metrics import (
+    bootstrap_ci,
+    hivemind_index,
+    homogenization_score,
+    mean_pairwise_similarity,
+)
 from homogeny.suites.catalog import open_ended_prompts, persona_prompts, personas
 from homogeny.suites.prompt import Prompt
 
@@ -31,7 +38,7 @@ MIN_P: dict[str, Any] = {"temperature": 1.0, "top_p": 1.0, "min_p": 0.1, "top_k"
 class Plan:
     """How much C4 generates: prompts and samples per setting, persona grid, answer length."""
 
-    prompts: int | None  # None: the whole open-ended suite
+    prompts: int
     samples: int
     min_p_prompts: int
     persona_count: int
@@ -39,8 +46,11 @@ class Plan:
     max_tokens: int
 
 
-QUICK = Plan(prompts=8, samples=6, min_p_prompts=4, persona_count=4, persona_requests=2, max_tokens=32)
-FULL = Plan(prompts=None, samples=16, min_p_prompts=40, persona_count=12, persona_requests=6, max_tokens=48)
+# Budgets from token counts (docs/experiments_c3_c4.md): on 2 cores the three default models
+# decode ~234/120/70 tokens/s batched and ~117/60/35 single-stream; answers here average
+# under max_tokens because instruct models stop early. FULL ~ 29 min, QUICK ~ 85 s.
+QUICK = Plan(prompts=8, samples=6, min_p_prompts=3, persona_count=3, persona_requests=2, max_tokens=32)
+FULL = Plan(prompts=100, samples=16, min_p_prompts=16, persona_count=8, persona_requests=4, max_tokens=40)
 PERSONA_CATEGORIES = ("advice", "recommendation", "opinion")
 SAME_THRESHOLD = 0.8  # the paper's "responses average above 0.8 pairwise similarity"
 PAPER_SHARE_TOP_P, PAPER_SHARE_MIN_P = 0.79, 0.612
@@ -166,7 +176,7 @@ class Hivemind:
         """Sample (or read from cache) every model on the three prompt sets."""
         from homogeny.generate.engine import model_info
 
-        prompts = open_ended_prompts(ctx.quick)[: plan.prompts]
+        prompts = interleave_categories(open_ended_prompts(ctx.quick))[: plan.prompts]
         requests = [p for p in prompts if p.meta.get("category") in PERSONA_CATEGORIES][: plan.persona_requests]
         framed = persona_prompts(requests, personas()[: plan.persona_count])
         data = Samples(prompts, prompts[: plan.min_p_prompts], requests, framed, {}, {}, {})
@@ -178,8 +188,18 @@ class Hivemind:
                                              (data.min_p, data.min_p_prompts, plan.samples, MIN_P),
                                              (data.persona, framed, 1, TOP_P)):
                 rows = ctx.sample(spec, group, k, max_tokens=plan.max_tokens, **params)
+                require_complete(label, rows, k)
                 target[label] = {pid: [r["text"] for r in rs] for pid, rs in rows.items()}
         return data
+
+
+def interleave_categories(prompts: Sequence[Prompt]) -> list[Prompt]:
+    """Prompts reordered to take each category in turn, so any prefix spreads over categories."""
+    by_category: dict[str, list[Prompt]] = {}
+    for p in prompts:
+        by_category.setdefault(str(p.meta.get("category")), []).append(p)
+    layers = itertools.zip_longest(*by_category.values())
+    return [p for layer in layers for p in layer if p is not None]
 
 
 def embed_all(ctx: ExperimentContext, data: Samples) -> dict[str, np.ndarray]:
@@ -268,6 +288,10 @@ def disguise_table(data: Samples, vectors: dict[str, np.ndarray]) -> dict[str, n
 
 def disguise_evidence(ctx: ExperimentContext, data: Samples, vectors: dict[str, np.ndarray]) -> list[Evidence]:
     """The disguise gap across personas, and the same gap against plain resampling."""
+    if len(data.requests) < 2:
+        return [make_evidence(CLAIM, f"{metric}: not testable here, it needs at least two requests", metric,
+                              "needs two or more requests", 0.0, (0.0, 0.0), 0, quick=ctx.quick)
+                for metric in ("persona_disguise_gap", "persona_gap_minus_resampling_gap")]
     table = disguise_table(data, vectors)
     models = list(table)
     stacked = np.stack([table[m] for m in models], axis=1)  # requests x models x 4

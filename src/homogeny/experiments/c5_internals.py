@@ -51,7 +51,7 @@ class C5Settings:
 
 DEFAULT = C5Settings()
 QUICK = C5Settings(seeds=2, sgd_steps=1200, restarts=3, restart_steps=150, deltas=(-1.5, -0.5, 0.5, 1.5),
-                   lm_size="tiny", lm_steps=400, lm_train=2000, lm_test=200,
+                   lm_size="small", lm_steps=500, lm_train=2000, lm_test=200,
                    noise_scales=(0.05, 0.2, 0.8), real_prompts=12, bootstrap=300)
 
 

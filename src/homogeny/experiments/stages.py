@@ -389,3 +389,137 @@ def model_game_evidence(ctx: Any, game: ModelGame) -> list[Any]:
             models=models, quick=ctx.quick, plot=d.artifact() if i == 0 else None,
         ))
     return rows
+
+
+# ---- the game on toy models: pretraining x RL post-training x sampling ---------------------
+
+TOY_MIX = {"code": 0.2, "tagged": 0.3, "nl": 0.5}  # format mixture of the pretraining corpus (C2)
+TOY = {
+    True: {"size": "tiny", "documents": 3000, "steps": 300, "rl_problems": 32, "rl_epochs": 1.0,
+           "problems": 12, "samples": 4},
+    False: {"size": "small", "documents": 6000, "steps": 800, "rl_problems": 64, "rl_epochs": 2.0,
+            "problems": 24, "samples": 6},
+}
+TOY_TOKENS = 40
+
+
+def toy_models(quick: bool, seed: int, log: Callable[[str], None]) -> dict[str, list[Any]]:
+    """Two independently seeded toy GPTs (different initial weights and different draws of the
+    same corpus) untrained, pretrained, and after GRPO with a correctness reward (toy.rl).
+    Trained once per settings and cached as safetensors under the homogeny cache dir.
+
+    RL from an untrained model is not run: it earns no reward, so every GRPO advantage is zero
+    and the update changes nothing; that configuration is the untrained pair."""
+    import hashlib
+    import json
+
+    from homogeny import __version__
+    from homogeny.models.zoo import cache_dir
+    from homogeny.toy import arithmetic as ar
+    from homogeny.toy import gpt, rl
+
+    cfg = TOY[quick]
+    tok = gpt.CharTokenizer(ar.ALPHABET)
+    out: dict[str, list[Any]] = {"untrained": [], "pretrained": [], "rl": []}
+    for index in (1, 2):
+        init = seed * 1000 + index
+        key = hashlib.sha256(json.dumps([__version__, cfg, TOY_MIX, init]).encode()).hexdigest()[:16]
+        folder = cache_dir() / "toy-stages"
+        shape = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=96, init_seed=init, **gpt.SIZES[cfg["size"]])
+        out["untrained"].append(gpt.GPT(shape).eval())
+        paths = {stage: folder / f"{key}-{stage}.safetensors" for stage in ("pretrained", "rl")}
+        if not all(p.exists() for p in paths.values()):
+            log(f"T: training toy model {index}/2 ({cfg['size']}, {cfg['steps']} steps, then GRPO)")
+            model = gpt.GPT(shape)
+            gpt.train_lm(model, tok, ar.pretraining_corpus(cfg["documents"], TOY_MIX, seed=init), cfg["steps"], seed=init)
+            gpt.save_checkpoint(model, paths["pretrained"], tok)
+            rl.rl_finetune(model, tok, ar.make_problems(cfg["rl_problems"], seed=init + 500),
+                           ar.make_problems(2, seed=init + 700),  # rl_finetune's own evaluations: kept tiny
+                           rl.RLConfig(epochs=cfg["rl_epochs"], max_new_tokens=TOY_TOKENS, seed=init, eval_k=2))
+            gpt.save_checkpoint(model, paths["rl"], tok)
+        for stage, path in paths.items():
+            out[stage].append(gpt.load_checkpoint(path))
+    return out
+
+
+def text_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Normalised Indel similarity (rapidfuzz ratio / 100) of every pair (a_i, b_j): the toy
+    outputs are short character strings, for which a sentence embedding is not meaningful."""
+    from rapidfuzz import fuzz, process
+
+    return process.cdist(list(a), list(b), scorer=fuzz.ratio, dtype=np.float32, workers=1) / 100.0
+
+
+def toy_game(ctx: Any) -> Decomposition:
+    """C(pretraining, RL, sampling) on two independently trained toy models: the mean
+    similarity of model 1's and model 2's answers to the same held-out problem, against
+    answers to different problems as the random-pair baseline."""
+    from homogeny.toy import arithmetic as ar
+    from homogeny.toy import gpt
+
+    cfg = TOY[bool(ctx.quick)]
+    models = toy_models(bool(ctx.quick), ctx.seed, ctx.log)
+    tok = gpt.CharTokenizer(ar.ALPHABET)
+    problems = ar.make_problems(cfg["problems"], seed=ctx.seed * 1000 + 999)
+    prompts = [p.prompt for p in problems]
+    players = ["pretraining", "post-training (RL)", "sampling"]
+    n = len(problems)
+    values, baseline = np.zeros((n, 8)), np.zeros(n)
+    for mask in range(8):
+        on = mask_coalition(players, mask)
+        stage = "untrained" if "pretraining" not in on else ("rl" if "post-training (RL)" in on else "pretrained")
+        greedy = "sampling" in on
+        k = 1 if greedy else cfg["samples"]
+        outs = [gpt.sample(m, tok, prompts, n=k, temperature=0.0 if greedy else 1.0, max_new_tokens=TOY_TOKENS,
+                           seed=ctx.seed + i) for i, m in enumerate(models[stage])]
+        sim = text_similarity([t for g in outs[0] for t in g], [t for g in outs[1] for t in g])
+        block = sim.reshape(n, k, n, k).mean(axis=(1, 3))  # [problem of model 1, problem of model 2]
+        values[:, mask] = np.diag(block)
+        if mask == 0:
+            baseline = (block.sum(axis=1) - np.diag(block)) / (n - 1)
+    return decompose(players, values, baseline, base_label="untrained level", seed=ctx.seed)
+
+
+def toy_evidence(ctx: Any, d: Decomposition) -> list[Any]:
+    """Evidence rows from the toy game: the shares of pretraining and of RL post-training."""
+    from homogeny.experiments.base import make_evidence
+
+    rows = []
+    for stage in ("pretraining", "post-training (RL)"):
+        i = d.stages.index(stage)
+        rows.append(make_evidence(
+            "T", f"In two toy models trained here from different seeds, how much of their cross-model convergence "
+            f"does {stage} account for (Shapley value over pretraining, RL and sampling)?",
+            f"toy stage share: {stage}",
+            f"positive = switching {stage} on makes the two models' answers to the same problem more alike "
+            "(character-level similarity)", d.shapley[i], (d.low[i], d.high[i]), d.n_units,
+            models=["toy-gpt"], quick=ctx.quick,
+        ))
+    return rows
+
+
+class Thesis:
+    """Claim T: convergence is the default but not inevitable. Decomposes the measured
+    convergence by stage (real models and toy models) and tries counter-pressures."""
+
+    claim = "T"
+    title = "Inevitable, or a stack of design choices?"
+    question = ("Is output convergence across models the default at every stage, and can counter-pressure "
+                "added on purpose remove it?")
+
+    def run(self, ctx: Any) -> list[Any]:
+        from homogeny.experiments.counter_pressures import run_counter_pressures
+
+        game = model_game(ctx)
+        artifact = game.decomposition.artifact()
+        artifact.update(measure="mean cross-user MiniLM cosine of answers to the same request, averaged over models",
+                        base_models=game.base_models)
+        ctx.artifact("T", "stage_decomposition", artifact)
+        ctx.artifact("T", "examples", game.examples)
+        evidence = model_game_evidence(ctx, game)
+        if not ctx.options.get("skip_toy"):
+            toy = toy_game(ctx)
+            ctx.artifact("T", "toy_stage_decomposition", {**toy.artifact(), "measure": "character-level similarity"})
+            evidence += toy_evidence(ctx, toy)
+        evidence += run_counter_pressures(ctx)
+        return evidence

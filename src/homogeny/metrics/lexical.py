@@ -13,7 +13,7 @@ import lzma
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from rapidfuzz import process
@@ -36,7 +36,7 @@ def _porter_stem(word: str) -> str:
 
 
 @cache
-def _porter() -> object:
+def _porter() -> Any:
     try:  # nltk only when stemming is asked for: rouge_score stems with nltk's Porter stemmer
         from nltk.stem import porter
     except ImportError:

@@ -67,8 +67,19 @@ def _alpha_from_correlations(r: np.ndarray) -> float:
 
 # ---- factor analysis -------------------------------------------------------------------------
 def _smc(r: np.ndarray) -> np.ndarray:
-    """Squared multiple correlation of each item with all others: 1 - 1/diag(R^-1)."""
-    return 1 - 1 / np.diag(np.linalg.inv(r))
+    """Squared multiple correlation of each item with all others: 1 - 1/diag(R^-1).
+
+    A singular R (more items than observations, or duplicated items) has no inverse; the
+    pseudo-inverse then gives the start values, clipped to [0, 1] (factor_analyzer fails here)."""
+    try:
+        inverse = np.linalg.inv(r)
+    except np.linalg.LinAlgError:
+        inverse = np.linalg.pinv(r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smc = 1 - 1 / np.diag(inverse)
+    if not np.all(np.isfinite(smc)) or np.any((smc < 0) | (smc > 1)):
+        smc = np.clip(np.nan_to_num(1 - 1 / np.diag(np.linalg.pinv(r)), nan=1.0), 0.0, 1.0)
+    return smc
 
 
 def _top_loadings(reduced: np.ndarray, n_factors: int, floor: float) -> np.ndarray:
@@ -220,7 +231,8 @@ def judge_reliability(
     dropped; questions whose replications all agree count as reliability 1; the rest give
     standardised alpha and group-factor omega on absolute correlations
     (`omega_total_group_factors`, 3 factors), and the reported value is the count-weighted
-    mean (n_constant * 1 + k * stat) / (n_constant + k). No question left: 1."""
+    mean (n_constant * 1 + k * stat) / (n_constant + k). No question left: 1. With a single
+    varying question alpha and omega are undefined and come back as NaN."""
     columns = _columns(verdicts)
     kept, n_constant, n_dropped = [], 0, 0
     for col in columns:

@@ -27,7 +27,7 @@ class MetricSpec:
     """A metric on a list of texts: what it measures, its direction, its minimum input size."""
 
     name: str
-    compute: Callable[[list[str]], float] = field(repr=False)
+    compute: Callable[[Any], float] = field(repr=False)  # on texts, or on embeddings when embeds
     description: str
     higher_means: str  # "more homogeneous" | "more diverse"
     min_texts: int = 1
@@ -39,7 +39,7 @@ class MetricSpec:
         if self.embeds:
             from homogeny.embeddings import embed
 
-            return float(self.compute(embed(texts, store=store)))  # type: ignore[arg-type]
+            return float(self.compute(embed(texts, store=store)))
         return float(self.compute(texts))
 
 
