@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import io
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -62,18 +63,25 @@ def stored_texts(path: str, n: int) -> list[str]:
     return texts
 
 
-def timed(fn: Callable[[], Any], quick_below: float = 2.0, repeat: int = 3) -> tuple[Any, float]:
-    """Value and wall time of fn; calls under `quick_below` seconds are repeated and the best
-    time kept (this machine may be shared). Reference prints are swallowed."""
-    best, value = math.inf, None
+def _once(fn: Callable[[], Any]) -> tuple[Any, float]:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        t0 = time.perf_counter()
+        value = fn()
+        return value, time.perf_counter() - t0
+
+
+def timed(*fns: Callable[[], Any], quick_below: float = 2.0, repeat: int = 5) -> list[tuple[Any, float]]:
+    """Value and best wall time of each fn. Calls are interleaved (ours, reference, ours, ...)
+    so both see the same machine load, and repeated while all stay under `quick_below`
+    seconds. Reference prints are swallowed."""
+    best: list[tuple[Any, float]] = [(None, math.inf)] * len(fns)
     for _ in range(repeat):
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            t0 = time.perf_counter()
-            value = fn()
-            best = min(best, time.perf_counter() - t0)
-        if best >= quick_below:
+        for i, fn in enumerate(fns):
+            value, seconds = _once(fn)
+            best[i] = (value, min(best[i][1], seconds))
+        if max(b[1] for b in best) >= quick_below:
             break
-    return value, best
+    return best
 
 
 @dataclass
@@ -196,21 +204,20 @@ def run(sizes: list[int], budget: float, texts_for: Callable[[int], list[str]]) 
     table = benches()
     warm = texts_for(20)
     for b in table:  # first calls pay one-time costs (imports, BLAS start-up): not timed
-        timed(partial(b.ours, warm), repeat=1)
-        if b.ref is not None:
-            timed(partial(b.ref, warm), repeat=1)
+        timed(partial(b.ours, warm), *([partial(b.ref, warm)] if b.ref else []), repeat=1)
     for n in sizes:
         texts = texts_for(n)
         for b in table:
-            value, seconds = timed(partial(b.ours, texts))
-            row = Row(n, float(value), seconds)
-            if b.ref is None:
-                row.note = "no reference"
+            ref, row_note = b.ref, ""
+            if ref is None:
+                row_note = "no reference"
             elif b.predicted_ref_seconds(n) > budget and n not in b.always_at:
-                row.note = f"reference skipped (predicted {b.predicted_ref_seconds(n):.0f} s > {budget:.0f} s)"
-            else:
-                ref_value, row.ref_s = timed(partial(b.ref, texts))
-                row.ref = float(ref_value)
+                row_note = f"reference skipped (predicted {b.predicted_ref_seconds(n):.0f} s > {budget:.0f} s)"
+                ref = None
+            measured = timed(partial(b.ours, texts), *([partial(ref, texts)] if ref is not None else []))
+            row = Row(n, float(measured[0][0]), measured[0][1], note=row_note)
+            if ref is not None:
+                row.ref, row.ref_s = float(measured[1][0]), measured[1][1]
                 same = abs(row.ref - row.ours) <= b.tolerance
                 row.note = "same" if same else (b.divergence or "DIFFERENT")
             b.rows.append(row)
@@ -245,7 +252,9 @@ def main() -> None:
     sizes = [100, 200] if args.quick else [250, GOAL_N, 500, 1000, 2000]
     budget = 10.0 if args.quick else args.ref_budget
     source = (lambda n: stored_texts(args.store, n)) if args.store else model_like_texts
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     run(sizes, budget, source)
+    print(f"load average after: {os.getloadavg()[0]:.1f} (timings of equal work, e.g. xz, differ by noise)")
 
 
 if __name__ == "__main__":

@@ -110,7 +110,8 @@ def test_sequence_logprob_matches_forward() -> None:
     model = tiny_model(seed=2)
     prompt, completion = "Tom has 3 pens. How many?\n", "x=3\nprint(x)"
     ids = [BOS] + TOK.encode(prompt + completion)
-    logits, _ = model(torch.tensor([ids[:-1]]))
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([ids[:-1]]))
     logp = F.log_softmax(logits[0], dim=-1)
     start = 1 + len(prompt)
     expected = sum(float(logp[i - 1, ids[i]]) for i in range(start, len(ids)))

@@ -382,7 +382,11 @@ def write_artifacts(ctx: ExperimentContext, runs: Sequence[ModelRun], prompts: S
         "labels": [model_label(r) for r in runs],
         "values": [float(unique[:, j].sum() / max(seconds[:, j].sum(), 1e-9)) for j in range(len(runs))],
     })
-    ctx.artifact(CLAIM, "valid_share", model_bars(prompt_matrix(measures, [r.label for r in runs], ids, lambda m: m.valid_share), runs, ctx.seed))
+    for kind, kind_ids in (("function", [p.id for p in prompts if p.meta.get("kind") == "function"]),
+                           ("text", [p.id for p in prompts if p.meta.get("kind") != "function"])):
+        if kind_ids:
+            shares = prompt_matrix(measures, [r.label for r in runs], kind_ids, lambda m: m.valid_share)
+            ctx.artifact(CLAIM, f"valid_share_{kind}", model_bars(shares, runs, ctx.seed))
     ctx.artifact(CLAIM, "models", [
         {"model": r.label, "params": r.params, "kind": r.kind, "family": r.family,
          "note": "base model: raw completion of the prompt, kept out of size trends" if r.kind == "base" else ""}

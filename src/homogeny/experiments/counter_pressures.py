@@ -24,6 +24,7 @@ default over prompts, with percentile-bootstrap intervals.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 from collections.abc import Sequence
@@ -281,12 +282,22 @@ class ReferenceScorer:
     def __init__(self, spec: str, n_ctx: int = 1024) -> None:
         from llama_cpp import Llama
 
+        from homogeny.models import parse_spec
+        from homogeny.models.loaders import gguf_path_and_info
+
+        self.spec = spec
+        path = gguf_path_and_info(parse_spec(spec))[0]
+        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_batch=256, logits_all=True,
+                         n_threads=max(1, os.cpu_count() or 1), verbose=False)
+        self._prefix: tuple[str, int] = ("", 0)
+
+    def render(self, request: str) -> list[int]:
+        """The request as the reference model's prompt (its chat template when it has one),
+        rendered by the generation backend so scoring sees what generation would."""
         from homogeny.models import load_backend
 
-        self.backend = load_backend(spec)
-        self.llm = Llama(model_path=str(self.backend.path), n_ctx=n_ctx, n_batch=256, logits_all=True,
-                         n_threads=self.backend.n_threads, verbose=False)
-        self._prefix: tuple[str, int] = ("", 0)
+        backend = load_backend(self.spec)  # shared and cached by the engine; never closed here
+        return list(backend.render(Prompt("reference", request), chat=bool(backend.chat_template())))
 
     def score(self, request: str, answer: str) -> float | None:
         """Mean natural-log probability per answer token; None for an empty answer."""
@@ -294,7 +305,7 @@ class ReferenceScorer:
         if not ids:
             return None
         if self._prefix[0] != request:
-            prompt = self.backend.render(Prompt("reference", request), chat=bool(self.backend.chat_template()))
+            prompt = self.render(request)
             self.llm.reset()
             self.llm.eval(prompt)
             self._prefix = (request, len(prompt))
@@ -309,7 +320,6 @@ class ReferenceScorer:
 
     def close(self) -> None:
         self.llm.close()
-        self.backend.close()
 
 
 def reference_spec(models: Sequence[str]) -> str | None:

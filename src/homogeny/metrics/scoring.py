@@ -130,7 +130,8 @@ def _score_group(
 ) -> dict[str, Any]:
     texts = [r["text"] for r in rows]
     if unit is None:
-        return {"value": spec(texts, store), "ci_low": None, "ci_high": None, "n_texts": len(texts), "n_units": None}
+        return {"value": spec(texts, store), "ci_low": None, "ci_high": None, "n": len(texts),
+                "n_texts": len(texts), "n_units": None}
     by_unit = _group(rows, unit)
     values = np.array([spec([r["text"] for r in us], store) for us in by_unit.values()
                        if len(us) >= spec.min_texts], dtype=np.float64)
@@ -141,7 +142,7 @@ def _score_group(
     else:
         res = bootstrap_ci(np.mean, values, n_resamples=n_resamples, seed=seed)
         low, high = res.low, res.high
-    return {"value": float(values.mean()), "ci_low": low, "ci_high": high, "n_texts": len(texts),
+    return {"value": float(values.mean()), "ci_low": low, "ci_high": high, "n": len(texts), "n_texts": len(texts),
             "n_units": int(values.size)}
 
 

@@ -274,7 +274,7 @@ def addition_solutions(problem: AdditionProblem) -> dict[str, str]:
 _STEP = r"\d+\+\d+(?:\+\d)?=\d+"
 _STYLE_PATTERNS = {
     "direct": re.compile(r"\d+"),
-    "column": re.compile(rf"\d\+\d(?:\+1)?=\d+(?:;\d\+\d(?:\+1)?=\d+)*;ans \d+"),
+    "column": re.compile(r"\d\+\d(?:\+1)?=\d+(?:;\d\+\d(?:\+1)?=\d+)*;ans \d+"),
     "chunks": re.compile(rf"\d*0\+\d*0=\d+;\d\+\d=\d+;{_STEP};ans \d+"),
     "split": re.compile(rf"\d+\+\d*0=\d+;{_STEP};ans \d+"),
 }

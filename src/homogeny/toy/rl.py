@@ -23,7 +23,14 @@ import numpy as np
 import torch
 
 from homogeny.toy.arithmetic import FORMATS, Problem, classify_format, extract_answer
-from homogeny.toy.gpt import BOS, GPT, CharTokenizer, completion_logprobs, completion_mask, generate_ids
+from homogeny.toy.gpt import (
+    BOS,
+    GPT,
+    CharTokenizer,
+    completion_logprobs,
+    completion_mask,
+    generate_ids,
+)
 
 Reward = Callable[[Problem, str], float]
 ALL_FORMATS = (*FORMATS, "other")
@@ -101,11 +108,13 @@ class RLConfig:
     group_size: int = 8
     lr: float = 1e-3
     kl_coef: float = 0.0
-    scale_by_std: bool = True
+    # Dividing by the group std (original GRPO) made small toy models degenerate into
+    # gibberish; without it (as in Dr. GRPO, Liu et al. 2025, arXiv 2503.20783) they stay stable.
+    scale_by_std: bool = False
     temperature: float = 1.0
     max_new_tokens: int = 48
     eval_k: int = 16
-    evals_per_epoch: int = 2
+    evals_per_epoch: int = 1
     collapse_threshold: float = 0.9
     seed: int = 0
 

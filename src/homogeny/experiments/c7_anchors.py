@@ -1,0 +1,324 @@
+"""C7: self-improvement without an external anchor collapses diversity; anchors rescue it.
+
+After Song et al. 2024, "Mind the Gap: Examining the Self-Improvement Capabilities of Large
+Language Models" (arXiv 2412.02674) and Shafayat et al. 2025, "Can Large Reasoning Models
+Self-Train?" (arXiv 2505.21444).
+
+Toy level (always): a tiny GPT pretrained here on 2-digit addition written in four solution
+styles self-trains for several rounds under six filters (toy/selftrain.py): three use only the
+model itself (none, majority vote, its own log-prob verifier) and three add an external anchor
+(ground-truth data, a frozen round-0 checkpoint, an exact checker). Evidence, with CIs over
+seeds: distinct correct solutions lost per round without an anchor, and how much less
+diversity and accuracy each anchor loses than the majority-vote loop it is added to.
+
+Real-model level (only when models are named): the generation-verification gap of each model
+on arithmetic word problems against factual questions (the paper finds it near zero on
+factual tasks), and a self-refinement loop ("improve your answer") against the same loop in
+which an external embedding judge picks the candidate most novel against earlier answers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
+from homogeny.metrics.stats import bootstrap_ci, paired_difference_ci
+from homogeny.toy import selftrain
+from homogeny.toy.selftrain import SelfTrainConfig
+
+CLAIM = "c7"
+QUESTION = "Does self-improvement without an external anchor lose diversity and accuracy that anchors keep?"
+UNANCHORED = ("none", "majority", "self_verifier")
+BASELINE = "majority"  # the loop the ground-truth and checkpoint anchors are added to
+CURVE_METRICS = ("pass_at_1", "pass_at_k", "distinct_correct", "coverage")
+
+
+@dataclass(frozen=True)
+class C7Settings:
+    """Sizes of the C7 experiment; QUICK keeps it under a minute on 2 cores."""
+
+    seeds: int = 3
+    config: SelfTrainConfig = field(default_factory=SelfTrainConfig)
+    bootstrap: int = 1000
+    gap_questions: int = 24
+    gap_samples: int = 4
+    refine_prompts: int = 6
+    refine_rounds: int = 3
+    refine_candidates: int = 3
+
+
+DEFAULT = C7Settings()
+QUICK = C7Settings(
+    seeds=2,
+    config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, problems_per_round=24, samples_per_problem=6,
+                           finetune_steps=25, eval_problems=24, eval_samples=6),
+    bootstrap=300, gap_questions=8, gap_samples=3, refine_prompts=3, refine_rounds=2, refine_candidates=3,
+)
+
+
+class SelfImprovementAnchors:
+    """C7 experiment: self-training loops with and without external anchors."""
+
+    claim = CLAIM
+    title = "Self-improvement needs an external anchor"
+    question = QUESTION
+
+    def run(self, ctx: ExperimentContext) -> list[Evidence]:
+        """Run the toy self-training study (and the real-model checks when models are named)."""
+        s = QUICK if ctx.quick else DEFAULT
+        overrides = dict(ctx.options.get("c7", {}))
+        config_overrides = {k: overrides.pop(k) for k in list(overrides) if hasattr(s.config, k)}
+        s = replace(s, config=replace(s.config, **config_overrides), **{k: v for k, v in overrides.items() if hasattr(s, k)})
+        histories = self.toy_histories(ctx, s)
+        evidence = self.toy_evidence(ctx, s, histories)
+        evidence += self.real_model_evidence(ctx, s)
+        return evidence
+
+    # ---- toy level ----------------------------------------------------------------------
+
+    def toy_histories(self, ctx: ExperimentContext, s: C7Settings) -> dict[str, list[list[selftrain.RoundMetrics]]]:
+        """Per filter, per seed: the round-by-round metrics. Stores curves and checkpoints."""
+        from homogeny.toy import arithmetic, gpt
+
+        histories: dict[str, list[list[selftrain.RoundMetrics]]] = {f: [] for f in selftrain.FILTERS}
+        curves: dict[str, list[float]] = {}
+        folder = _checkpoint_folder(ctx)
+        for i in range(s.seeds):
+            seed = ctx.seed + i
+            ctx.log(f"c7: seed {seed}: pretraining a {s.config.model_size} GPT ({s.config.pretrain_steps} steps)")
+            model, tok, curve = selftrain.pretrain(s.config, seed)
+            curves[f"seed {seed}"] = curve
+            if folder:
+                gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
+            problems = arithmetic.addition_problems(s.config.eval_problems, seed=10_000 + seed, digits=s.config.digits)
+            start = selftrain.evaluate(model, tok, problems, s.config, seed=seed)
+            for name in selftrain.FILTERS:
+                ctx.log(f"c7: seed {seed}: {s.config.rounds} rounds of self-training, filter {name}")
+                final, history = selftrain.self_train(model, tok, name, s.config, seed, problems, initial=start)
+                histories[name].append(history)
+                if folder:
+                    gpt.save_checkpoint(final, folder / f"seed{seed}_{name}_round{s.config.rounds}.safetensors", tok)
+        self._store_curves(ctx, s, histories, curves, folder)
+        return histories
+
+    def _store_curves(self, ctx: ExperimentContext, s: C7Settings, histories: dict[str, list[list[selftrain.RoundMetrics]]],
+                      pretrain_curves: dict[str, list[float]], folder: Path | None) -> None:
+        rounds = list(range(s.config.rounds + 1))
+        ctx.artifact(CLAIM, "self_training_curves", {
+            metric: {"x": rounds, "xlabel": "self-training round", "ylabel": metric.replace("_", " "),
+                     "series": {name: [float(np.mean([getattr(h[r], metric) for h in runs])) for r in rounds]
+                                for name, runs in histories.items()}}
+            for metric in CURVE_METRICS
+        })
+        step = max(1, len(next(iter(pretrain_curves.values()))) // 100)
+        ctx.artifact(CLAIM, "pretraining_loss", {
+            "x": list(range(0, len(next(iter(pretrain_curves.values()))), step)), "xlabel": "step", "ylabel": "loss",
+            "series": {k: v[::step] for k, v in pretrain_curves.items()},
+        })
+        ctx.artifact(CLAIM, "self_training_histories", {
+            "filters": {name: [selftrain.history_rows(h) for h in runs] for name, runs in histories.items()},
+            "config": {k: v for k, v in vars(s.config).items()}, "checkpoints": str(folder) if folder else None,
+        })
+
+    def toy_evidence(self, ctx: ExperimentContext, s: C7Settings, histories: dict[str, list[list[selftrain.RoundMetrics]]]) -> list[Evidence]:
+        """Diversity lost per round by the unanchored loops; the anchors' savings over majority vote."""
+        def losses(name: str, metric: str) -> np.ndarray:
+            return np.array([selftrain.loss_per_round(h, metric) for h in histories[name]])
+
+        rows = []
+        for name in UNANCHORED:
+            values = losses(name, "distinct_correct")
+            rows.append(self._evidence(
+                ctx, s, f"toy_{name}_distinct_correct_lost_per_round",
+                "Does self-training with no external anchor lose diverse correct solutions round after round?",
+                f"distinct correct solutions per problem lost per round (minus the slope over rounds), filter '{name}'",
+                values, None,
+            ))
+        for anchor in selftrain.ANCHORS:
+            for metric, label in (("distinct_correct", "distinct correct solutions"), ("pass_at_1", "pass@1")):
+                rows.append(self._evidence(
+                    ctx, s, f"toy_{anchor}_saves_{metric}",
+                    f"Does the anchor '{anchor}' lose less {label} per round than the unanchored majority-vote loop?",
+                    f"{label} lost per round: majority vote minus '{anchor}' (> 0 = the anchor loses less)",
+                    losses(BASELINE, metric), losses(anchor, metric),
+                ))
+        return rows
+
+    def _evidence(self, ctx: ExperimentContext, s: C7Settings, metric: str, question: str, sign: str,
+                  a: np.ndarray, b: np.ndarray | None) -> Evidence:
+        if b is None:
+            point, ci = _mean_ci(a, s.bootstrap, ctx.seed)
+            plot = {"labels": [f"seed {ctx.seed + i}" for i in range(a.size)], "values": a.tolist()}
+        else:
+            res = paired_difference_ci(a, b, n_resamples=s.bootstrap, seed=ctx.seed) if a.size > 1 else None
+            point = float(np.mean(a - b))
+            ci = (res.low, res.high) if res else (point, point)
+            plot = {"labels": ["majority vote", metric.split("_saves_")[0].removeprefix("toy_")],
+                    "values": [float(a.mean()), float(b.mean())]}
+        return make_evidence(CLAIM, question, metric, sign, point, ci, n=int(a.size), threshold=0.0,
+                             predicted="above", plot=plot, quick=ctx.quick)
+
+    # ---- real-model level ---------------------------------------------------------------
+
+    def real_model_evidence(self, ctx: ExperimentContext, s: C7Settings) -> list[Evidence]:
+        """Generation-verification gaps and the novelty-judged refinement loop on the named
+        models; nothing when no model is named or the suites are missing."""
+        if not ctx.models:
+            return []
+        try:
+            from homogeny.suites.catalog import factual_qa_prompts, math_problem_prompts, open_ended_prompts
+        except ImportError as exc:
+            ctx.log(f"c7: real-model level skipped (suites unavailable: {exc})")
+            return []
+        math_q = math_problem_prompts(ctx.quick)[: s.gap_questions]
+        fact_q = factual_qa_prompts(ctx.quick)[: s.gap_questions]
+        open_q = open_ended_prompts(ctx.quick)[: s.refine_prompts]
+        rows: list[Evidence] = []
+        for model in ctx.models[:3]:
+            rows += gap_evidence(ctx, s, model, math_q, fact_q)
+            rows += refinement_evidence(ctx, s, model, open_q)
+        return rows
+
+
+# ---- real models: generation-verification gap -----------------------------------------------
+
+VERIFY = ("Question: {question}\nProposed answer: {answer}\n"
+          "Is the proposed answer correct? Reply with only yes or no.")
+IMPROVE = "Improve your answer. Reply with the improved answer only."
+
+
+def math_correct(prompt: Any, text: str) -> bool:
+    """The last integer in the reply equals the problem's answer."""
+    numbers = re.findall(r"-?\d[\d,]*", text)
+    return bool(numbers) and numbers[-1].replace(",", "") == str(prompt.meta["answer"])
+
+
+def fact_correct(prompt: Any, text: str) -> bool:
+    """The answer or one of its aliases appears in the reply as a whole word (case-insensitive)."""
+    names = [str(prompt.meta["answer"])] + [str(a) for a in prompt.meta.get("aliases", [])]
+    return any(re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", text.lower()) for n in names if n)
+
+
+def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any], check: Any) -> dict[str, Any]:
+    """Song et al.'s generation-verification gap per question: accuracy of the samples the model
+    itself judges correct minus accuracy of all samples (a question whose samples the model
+    rejects entirely keeps gap 0: the filter changed nothing it could use)."""
+    from homogeny.suites.prompt import Prompt
+
+    answers = ctx.sample(model, prompts, s.gap_samples, temperature=0.7, max_tokens=64, chat=True)
+    asks = [Prompt(id=f"{p.id}/verify{i}", text=VERIFY.format(question=p.text, answer=row["text"].strip()[:400]))
+            for p in prompts for i, row in enumerate(answers[p.id])]
+    verdicts = ctx.sample(model, asks, 1, temperature=0.0, max_tokens=3, chat=True)
+    before, after = [], []
+    for p in prompts:
+        correct = [check(p, row["text"]) for row in answers[p.id]]
+        said_yes = [verdicts[f"{p.id}/verify{i}"][0]["text"].strip().lower().startswith("yes") for i in range(len(correct))]
+        kept = [c for c, y in zip(correct, said_yes) if y]
+        before.append(float(np.mean(correct)))
+        after.append(float(np.mean(kept)) if kept else before[-1])
+    gaps = np.array(after) - np.array(before)
+    acc = float(np.mean(before))
+    return {"gaps": gaps, "accuracy": acc, "verified_accuracy": float(np.mean(after)),
+            "relative_gap": float(gaps.mean() / (1 - acc)) if acc < 1 else 0.0}
+
+
+def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list[Any], fact_q: list[Any]) -> list[Evidence]:
+    """Generation-verification gap on arithmetic minus the gap on factual questions (Song et al.
+    2024 find the factual gap near zero; a positive difference is self-improvement headroom)."""
+    from scipy import stats as sps
+
+    math_gap = verification_gaps(ctx, s, model, math_q, math_correct)
+    fact_gap = verification_gaps(ctx, s, model, fact_q, fact_correct)
+    a, b = math_gap["gaps"], fact_gap["gaps"]
+    point = float(a.mean() - b.mean())
+    if np.ptp(np.concatenate([a, b])) == 0:
+        lo = hi = point
+    else:
+        res = sps.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis), paired=False,
+                            n_resamples=s.bootstrap, method="percentile", random_state=np.random.default_rng(ctx.seed))
+        lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
+    ctx.artifact(CLAIM, f"gv_gap_{_slug(model)}", {k: {n: (v.tolist() if isinstance(v, np.ndarray) else v) for n, v in d.items()}
+                                                   for k, d in (("arithmetic", math_gap), ("factual", fact_gap))})
+    return [make_evidence(
+        CLAIM, "Is the generation-verification gap larger on arithmetic than on factual questions?",
+        f"gv_gap_arithmetic_minus_factual[{_slug(model)}]",
+        "accuracy gained by keeping only self-verified answers, arithmetic minus factual (Song et al. 2024)",
+        point, (lo, hi), n=int(a.size + b.size), threshold=0.0, predicted="above", models=(model,), quick=ctx.quick,
+        plot={"labels": ["arithmetic", "factual"], "values": [float(a.mean()), float(b.mean())]},
+    )]
+
+
+# ---- real models: self-refinement with and without a novelty judge -----------------------
+
+
+def refinement_trajectories(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any], judge: bool) -> dict[str, list[str]]:
+    """Answers chosen over `refine_rounds` rounds of "improve your answer". Each round samples
+    `refine_candidates` replies; the self loop keeps the model's first reply, the judged loop
+    the reply least similar (max cosine of sentence embeddings) to every earlier answer."""
+    from homogeny.suites.prompt import Prompt
+
+    loop = "judged" if judge else "self"
+    chosen: dict[str, list[str]] = {p.id: [] for p in prompts}
+    for r in range(s.refine_rounds + 1):
+        asks = [p if r == 0 else Prompt(id=f"{p.id}/{loop}/r{r}", messages=(
+            ("user", p.text), ("assistant", chosen[p.id][-1]), ("user", IMPROVE))) for p in prompts]
+        replies = ctx.sample(model, asks, s.refine_candidates, temperature=1.0, max_tokens=96, chat=True)
+        for p, ask in zip(prompts, asks):
+            texts = [row["text"].strip() for row in replies[ask.id]] or [""]
+            if judge and chosen[p.id]:
+                sims = np.asarray(ctx.embed(texts)) @ np.asarray(ctx.embed(chosen[p.id])).T
+                texts = [texts[int(np.argmin(sims.max(axis=1)))]]
+            chosen[p.id].append(texts[0])
+    return chosen
+
+
+def refinement_evidence(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any]) -> list[Evidence]:
+    """Mean pairwise embedding similarity of a prompt's answers across refinement rounds: the
+    self loop minus the novelty-judged loop (> 0 = without the external judge answers converge)."""
+    if len(prompts) < 2:
+        return []
+    sims = {}
+    for judge in (False, True):
+        chosen = refinement_trajectories(ctx, s, model, prompts, judge)
+        per_prompt = []
+        for p in prompts:
+            emb = np.asarray(ctx.embed(chosen[p.id]))
+            gram = emb @ emb.T
+            per_prompt.append(float(gram[np.triu_indices(len(emb), 1)].mean()))
+        sims[judge] = np.array(per_prompt)
+    res = paired_difference_ci(sims[False], sims[True], n_resamples=s.bootstrap, seed=ctx.seed)
+    return [make_evidence(
+        CLAIM, "Does an external novelty judge keep a self-refinement loop from converging?",
+        f"refinement_similarity_self_minus_judged[{_slug(model)}]",
+        "mean pairwise embedding similarity of answers across refinement rounds, self loop minus novelty-judged loop",
+        res.point, (res.low, res.high), n=len(prompts), threshold=0.0, predicted="above", models=(model,),
+        quick=ctx.quick, plot={"labels": ["self loop", "novelty judge"], "values": [float(sims[False].mean()), float(sims[True].mean())]},
+    )]
+
+
+def _slug(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", model.split("/")[-1])[:40]
+
+
+def _mean_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, tuple[float, float]]:
+    point = float(values.mean())
+    if values.size < 2:
+        return point, (point, point)
+    res = bootstrap_ci(np.mean, values, n_resamples=n_boot, seed=seed)
+    return point, (res.low, res.high)
+
+
+def _checkpoint_folder(ctx: ExperimentContext) -> Path | None:
+    """Where trained checkpoints go: a folder beside a file store (none for an in-memory store,
+    or when options["checkpoints"] is False)."""
+    path = getattr(ctx.store, "path", ":memory:")
+    if path == ":memory:" or ctx.options.get("checkpoints") is False:
+        return None
+    folder = Path(path).resolve().parent / f"{Path(path).stem}_checkpoints" / CLAIM
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
