@@ -155,11 +155,14 @@ def metrics_cmd(
 
     if by not in SAMPLE_COLUMNS:
         raise HomogenyError(f"--by {by!r} is not a sample column; use one of model_id, prompt_id, temperature, ...")
-    with Store.open(store, read_only=True) as st:
-        rows = st.query(f"SELECT text, {by} FROM samples")
-    if not rows:
-        raise HomogenyError(f"store {store!r} has no samples; run `homogeny generate` first")
-    _print_scores(score_texts(rows, metric, by=by), as_json)
+    with Store.open(store) as st:
+        rows = st.query(f"SELECT text, prompt_id, {by} FROM samples" if by != "prompt_id" else "SELECT text, prompt_id FROM samples")
+        if not rows:
+            raise HomogenyError(f"store {store!r} has no samples; run `homogeny generate` first")
+        # per prompt, then averaged with a bootstrap interval over prompts
+        unit = "prompt_id" if by != "prompt_id" else None
+        result = score_texts(rows, metric, by=by, unit=unit, store=st)
+    _print_scores(result, as_json)
 
 
 def _print_scores(result: dict[str, Any], as_json: bool) -> None:

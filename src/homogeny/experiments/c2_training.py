@@ -329,6 +329,7 @@ def _size_evidence(
 # ---- real models: format diversity of base against instruct answers -----------------------
 
 REAL_FORMATS = ("code", "latex", "prose", "bare")
+STOP = "\nQuestion:"
 _CODE = re.compile(r"```|^\s*(?:def |import |print\(|return )", re.MULTILINE)
 _LATEX = re.compile(r"\\\(|\\\[|\$[^$\n]+\$|\\(?:frac|boxed|times|cdot|text)\b")
 
@@ -369,14 +370,17 @@ def real_model_format_diversity(ctx: ExperimentContext) -> list[Evidence]:
         return []
     items = math_problem_prompts(quick=ctx.quick)[: 3 if ctx.quick else 12]
     prompts = [Prompt(id=f"c2-{p.id}", text=f"Question: {p.text}\nAnswer:", meta=p.meta) for p in items]
-    k, max_tokens = (4, 80) if ctx.quick else (8, 160)
+    k, max_tokens = (3, 64) if ctx.quick else (8, 160)
     counts, summary = {}, {}
     for spec in ctx.models:
-        rows = ctx.sample(spec, prompts, k, temperature=1.0, top_p=1.0, min_p=0.0, top_k=0, max_tokens=max_tokens)
+        # A base model continues with more "Question:" lines; only its first answer counts.
+        rows = ctx.sample(spec, prompts, k, temperature=1.0, top_p=1.0, min_p=0.0, top_k=0,
+                          max_tokens=max_tokens, stop=(STOP,))
         per_prompt = np.zeros((len(prompts), len(REAL_FORMATS)))
         for i, p in enumerate(prompts):
             for row in rows.get(p.id, []):
-                per_prompt[i, REAL_FORMATS.index(classify_real_format(row["text"]))] += 1
+                answer = row["text"].split(STOP)[0]
+                per_prompt[i, REAL_FORMATS.index(classify_real_format(answer))] += 1
         counts[spec] = per_prompt
         summary[spec] = {"kind": kinds[spec], "entropy_bits": format_entropy(per_prompt),
                          "shares": dict(zip(REAL_FORMATS, (per_prompt.sum(0) / max(1, per_prompt.sum())).tolist()))}
