@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -150,6 +150,7 @@ class Samples:
     top_p: dict[str, dict[str, list[str]]]
     min_p: dict[str, dict[str, list[str]]]
     persona: dict[str, dict[str, list[str]]]
+    base_models: list[str] = field(default_factory=list)  # raw-completion models, named in the questions
 
 
 class Hivemind:
@@ -166,7 +167,7 @@ class Hivemind:
         vectors = embed_all(ctx, data)
         top = groups_of(data.top_p, data.prompts, vectors)
         minp = groups_of(data.min_p, data.min_p_prompts, vectors)
-        evidence = convergence_evidence(ctx, top, data.prompts)
+        evidence = convergence_evidence(ctx, top, data.base_models)
         evidence.append(min_p_evidence(ctx, top, minp, data))
         evidence.extend(disguise_evidence(ctx, data, vectors))
         write_artifacts(ctx, data, top, minp)
@@ -181,7 +182,10 @@ class Hivemind:
         framed = persona_prompts(requests, personas()[: plan.persona_count])
         data = Samples(prompts, prompts[: plan.min_p_prompts], requests, framed, {}, {}, {})
         for spec in ctx.models:
-            label = model_info(spec).model_id
+            info = model_info(spec)
+            label = info.model_id
+            if info.kind == "base":
+                data.base_models.append(label)
             ctx.log(f"c4: {label}: {len(prompts)} prompts x {plan.samples} at top-p 0.9, "
                     f"{len(data.min_p_prompts)} at min-p 0.1, {len(framed)} persona-framed requests")
             for target, group, k, params in ((data.top_p, prompts, plan.samples, TOP_P),
@@ -218,9 +222,10 @@ def _ci(values: np.ndarray, seed: int) -> tuple[float, float, float, int]:
     return res.point, res.low, res.high, res.n
 
 
-def convergence_evidence(ctx: ExperimentContext, top: Embeddings, prompts: Sequence[Prompt]) -> list[Evidence]:
+def convergence_evidence(ctx: ExperimentContext, top: Embeddings, base_models: Sequence[str] = ()) -> list[Evidence]:
     """Inter-model similarity against the random-pair baseline, hivemind index, share above 0.8."""
     models = list(top)
+    note = f" [includes base model(s) {', '.join(base_models)}: raw completion, not an answer]" if base_models else ""
     heat = {"labels": models, "matrix": similarity_matrix(top).tolist()}
     rows = []
     if len(models) >= 2:
@@ -228,14 +233,14 @@ def convergence_evidence(ctx: ExperimentContext, top: Embeddings, prompts: Seque
         e, lo, hi, n = _ci(diff, ctx.seed)
         rows.append(make_evidence(
             CLAIM, "Do different models' answers to the same prompt resemble each other more than random "
-            "answer pairs (answers to different prompts; the paper's random pairs score 0.1-0.2)?",
+            "answer pairs (answers to different prompts; the paper's random pairs score 0.1-0.2)?" + note,
             "inter_model_minus_random", "mean cosine between two models' answers to a prompt minus the same "
             "for answers to different prompts; positive = convergence beyond topic-free chance",
             e, (lo, hi), n, plot=heat, models=models, quick=ctx.quick))
         e, lo, hi, n = _ci(hivemind_by_prompt(top), ctx.seed)
         rows.append(make_evidence(
             CLAIM, f"Are different models' answers nearly as alike as one model's own answers (hivemind index "
-            f"above {HIVEMIND_THRESHOLD:g})?", "hivemind_index",
+            f"above {HIVEMIND_THRESHOLD:g})?{note}", "hivemind_index",
             "inter-model / intra-model mean cosine per prompt (1 = other models' answers are as alike as a "
             "model's own resamples)", e, (lo, hi), n, threshold=HIVEMIND_THRESHOLD, plot=heat, models=models, quick=ctx.quick))
     else:
