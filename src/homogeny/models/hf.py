@@ -41,11 +41,11 @@ class HFBackend:
 
         cached = zoo.cache_dir() / "hf" / info.sha256[:32]
         if (cached / "config.json").exists():
-            model = AutoModelForCausalLM.from_pretrained(cached, torch_dtype="float32")
+            model = AutoModelForCausalLM.from_pretrained(cached, dtype="float32")
             tok = AutoTokenizer.from_pretrained(cached)
             return cls(model, tok, info)
         try:
-            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, torch_dtype="float32")
+            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype="float32")
             tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         except (ValueError, OSError, RuntimeError) as exc:
             raise ModelFileError(f"transformers cannot load GGUF {str(path)!r}: {str(exc).splitlines()[0]}") from None
@@ -67,7 +67,7 @@ class HFBackend:
 
         if not (folder / "config.json").exists():
             raise ModelFileError(f"{str(folder)!r} is not a transformers model folder (no config.json)")
-        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype="float32")
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
         tok = AutoTokenizer.from_pretrained(folder)
         info = ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(spec))
         return cls(model, tok, info)
