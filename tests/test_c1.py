@@ -105,6 +105,7 @@ def test_clean_rewrite_keeps_the_request_only() -> None:
     original = "Ascertain the summation of seven and five."
     assert clean_rewrite('Rewritten request: "Find the sum of seven and five."\nThat is it.', original) == "Find the sum of seven and five."
     assert clean_rewrite("\n\nAdd seven and five.", original) == "Add seven and five."
+    assert clean_rewrite("Here's a rewritten version of the request:\nAdd seven and five.", original) == "Add seven and five."
     assert clean_rewrite("   \n", original) == original
     assert clean_rewrite("x" * 1000, original) == original
 

@@ -30,7 +30,11 @@ QUICK_FAMILIES = 4  # of the suite's quick set: two checkable, two open
 QUICK_PAIRS_FROM_FILE = 24
 MAX_TOKENS = {True: 20, False: 32}  # greedy output length, quick / full
 FULL_REWRITE_FAMILIES = 22  # (c) regenerates every phrasing twice; half the suite fits 30 min
-REWRITE_INSTRUCTION = "Rewrite this request in plain common words. Reply with the rewritten request only."
+# Zero-shot: with a worked example the small models copy the example instead of rewriting.
+REWRITE_INSTRUCTION = (
+    "Rewrite the following request using plain, everyday words. "
+    "Output only the rewritten request; do not answer it."
+)
 
 
 # ---- similarity on hand-made texts and vectors ---------------------------------------------------
@@ -136,9 +140,11 @@ def frequency_pair(phrasings: Sequence[Prompt]) -> tuple[Prompt, Prompt] | None:
 
 
 def clean_rewrite(output: str, original: str) -> str:
-    """The rewritten request in a rewriter's reply: its first non-empty line, without a
-    "Rewritten request:" label or quotes; the original when nothing usable is left."""
-    line = next((s.strip() for s in output.splitlines() if s.strip()), "")
+    """The rewritten request in a rewriter's reply: its first non-empty line that is not a
+    preamble ending in ":", without a "Rewritten request:" label or quotes; the original when
+    nothing usable is left."""
+    lines = [s.strip() for s in output.splitlines() if s.strip() and not s.strip().endswith(":")]
+    line = lines[0] if lines else ""
     label, sep, rest = line.partition(":")
     if sep and len(label) < 40 and re.search(r"rewr|request|plain|version", label, re.I) and rest.strip():
         line = rest.strip()
@@ -331,11 +337,11 @@ class InputFlattening:
         return evidence
 
     def rewriter(self, ctx: ExperimentContext) -> str:
-        """The rewriting model: an instruct model of ctx.models, the smallest in quick runs and
-        the largest otherwise (any model when none is instruct)."""
-        ranked = sorted(ctx.models, key=lambda m: (_info(m).kind == "base", _info(m).params))
+        """The rewriting model: the largest instruct model of ctx.models (the largest model
+        when none is instruct); the smaller ones answer the request instead of rewriting it."""
+        ranked = sorted(ctx.models, key=lambda m: (_info(m).params, m))
         instruct = [m for m in ranked if _info(m).kind != "base"] or ranked
-        return instruct[0] if ctx.quick else instruct[-1]
+        return instruct[-1]
 
     def model_rewrites(self, ctx: ExperimentContext, users: list[Prompt]) -> list[Prompt]:
         asks = [Prompt(f"{p.id}/ask-rewrite", f"{REWRITE_INSTRUCTION}\n\nRequest: {p.text}") for p in users]

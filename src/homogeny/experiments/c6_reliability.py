@@ -369,6 +369,7 @@ class ConsistencyReliability:
                 "omega of a uniform random judge": [floor["omega"]] * len(rows),
                 "share fully consistent": [float(r["consistent"].mean()) for r in rows],
                 "modal pick correct": [float(r["modal_correct"].mean()) for r in rows],
+                "single draws correct": [r["draw_accuracy"] for r in rows],
             },
         })
         cis = [bootstrap_ci(np.mean, r["modal_correct"], seed=ctx.seed) for r in rows]

@@ -44,16 +44,18 @@ class SelfTrainConfig:
     model_size: str = "small"
     digits: int = 2
     pretrain_texts: int = 4000
-    pretrain_steps: int = 1500
+    pretrain_steps: int = 800
+    pretrain_lr: float = 6e-3
+    pretrain_batch: int = 64
     style_mix: tuple[float, ...] = (0.25, 0.25, 0.25, 0.25)  # shares of arithmetic.ADDITION_STYLES
     rounds: int = 5
-    problems_per_round: int = 64
+    problems_per_round: int = 48
     samples_per_problem: int = 8
     train_temperature: float = 0.7
-    finetune_steps: int = 60
+    finetune_steps: int = 50
     finetune_lr: float = 1e-3
     batch_size: int = 32
-    eval_problems: int = 48
+    eval_problems: int = 40
     eval_samples: int = 8
     eval_temperature: float = 1.0
     ground_truth_share: float = 0.25
@@ -106,7 +108,7 @@ def pretrain(config: SelfTrainConfig, seed: int) -> tuple[gpt.GPT, gpt.CharToken
     model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=block, init_seed=seed,
                                   **gpt.SIZES[config.model_size]))
     curve = gpt.train_lm(model, tok, ground_truth_texts(config.pretrain_texts, config, seed),
-                         steps=config.pretrain_steps, batch_size=64, lr=3e-3, seed=seed)
+                         steps=config.pretrain_steps, batch_size=config.pretrain_batch, lr=config.pretrain_lr, seed=seed)
     return model, tok, curve
 
 
