@@ -8,8 +8,8 @@ Toy level (always): a tiny GPT pretrained here on 2-digit addition written in fo
 styles self-trains for several rounds under six filters (toy/selftrain.py): three use only the
 model itself (none, majority vote, its own log-prob verifier) and three add an external anchor
 (ground-truth data, a frozen round-0 checkpoint, an exact checker). Evidence, with CIs over
-seeds: distinct correct solutions lost per round without an anchor, and how much less
-diversity and accuracy each anchor loses than the majority-vote loop it is added to.
+seeds: coverage of the known correct solutions lost per round without an anchor, and how much
+less coverage and accuracy each anchor loses than the majority-vote loop it is added to.
 
 Real-model level (only when models are named): the generation-verification gap of each model
 on arithmetic word problems against factual questions (the paper finds it near zero on
@@ -43,6 +43,7 @@ class C7Settings:
     """Sizes of the C7 experiment; QUICK keeps it under a minute on 2 cores."""
 
     seeds: int = 3
+    shared_pretraining: bool = False  # True: every seed self-trains from the first seed's model
     config: SelfTrainConfig = field(default_factory=SelfTrainConfig)
     bootstrap: int = 1000
     gap_questions: int = 24
@@ -54,9 +55,9 @@ class C7Settings:
 
 DEFAULT = C7Settings()
 QUICK = C7Settings(
-    seeds=2,
-    config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, problems_per_round=24, samples_per_problem=6,
-                           finetune_steps=25, eval_problems=24, eval_samples=6),
+    seeds=2, shared_pretraining=True,
+    config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, pretrain_batch=32, problems_per_round=12,
+                           samples_per_problem=4, finetune_steps=10, batch_size=16, eval_problems=12, eval_samples=4),
     bootstrap=300, gap_questions=8, gap_samples=3, refine_prompts=3, refine_rounds=2, refine_candidates=3,
 )
 
@@ -88,13 +89,15 @@ class SelfImprovementAnchors:
         histories: dict[str, list[list[selftrain.RoundMetrics]]] = {f: [] for f in selftrain.FILTERS}
         curves: dict[str, list[float]] = {}
         folder = _checkpoint_folder(ctx)
+        model = tok = None
         for i in range(s.seeds):
             seed = ctx.seed + i
-            ctx.log(f"c7: seed {seed}: pretraining a {s.config.model_size} GPT ({s.config.pretrain_steps} steps)")
-            model, tok, curve = selftrain.pretrain(s.config, seed)
-            curves[f"seed {seed}"] = curve
-            if folder:
-                gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
+            if model is None or not s.shared_pretraining:
+                ctx.log(f"c7: seed {seed}: pretraining a {s.config.model_size} GPT ({s.config.pretrain_steps} steps)")
+                model, tok, curve = selftrain.pretrain(s.config, seed)
+                curves[f"seed {seed}"] = curve
+                if folder:
+                    gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
             problems = arithmetic.addition_problems(s.config.eval_problems, seed=10_000 + seed, digits=s.config.digits)
             start = selftrain.evaluate(model, tok, problems, s.config, seed=seed)
             for name in selftrain.FILTERS:
@@ -126,21 +129,22 @@ class SelfImprovementAnchors:
         })
 
     def toy_evidence(self, ctx: ExperimentContext, s: C7Settings, histories: dict[str, list[list[selftrain.RoundMetrics]]]) -> list[Evidence]:
-        """Diversity lost per round by the unanchored loops; the anchors' savings over majority vote."""
+        """Coverage lost per round by the unanchored loops; the anchors' savings (coverage and
+        pass@1 lost per round) over the majority-vote loop."""
         def losses(name: str, metric: str) -> np.ndarray:
             return np.array([selftrain.loss_per_round(h, metric) for h in histories[name]])
 
         rows = []
         for name in UNANCHORED:
-            values = losses(name, "distinct_correct")
             rows.append(self._evidence(
-                ctx, s, f"toy_{name}_distinct_correct_lost_per_round",
-                "Does self-training with no external anchor lose diverse correct solutions round after round?",
-                f"distinct correct solutions per problem lost per round (minus the slope over rounds), filter '{name}'",
-                values, None,
+                ctx, s, f"toy_{name}_coverage_lost_per_round",
+                "Does self-training with no external anchor lose correct solution styles round after round?",
+                f"coverage (share of each problem's known correct solutions produced) lost per round "
+                f"(minus the slope over rounds), filter '{name}'",
+                losses(name, "coverage"), None,
             ))
         for anchor in selftrain.ANCHORS:
-            for metric, label in (("distinct_correct", "distinct correct solutions"), ("pass_at_1", "pass@1")):
+            for metric, label in (("coverage", "coverage of the known correct solutions"), ("pass_at_1", "pass@1")):
                 rows.append(self._evidence(
                     ctx, s, f"toy_{anchor}_saves_{metric}",
                     f"Does the anchor '{anchor}' lose less {label} per round than the unanchored majority-vote loop?",

@@ -15,7 +15,8 @@ keeps some, and the model is fine-tuned on what was kept. Filters:
   exact_checker   keep only correct answers (tool feedback)                     [anchor]
 
 Per round, on a fixed evaluation set: pass@1, pass@k, distinct correct solutions per problem,
-and coverage (share of the solution styles still produced among correct samples).
+coverage (the share of each problem's known correct solutions still produced) and the style
+shares among correct samples.
 """
 
 from __future__ import annotations
@@ -120,21 +121,24 @@ def is_correct(problem: arithmetic.AdditionProblem, solution: str) -> bool:
 def evaluate(model: gpt.GPT, tok: gpt.CharTokenizer, problems: Sequence[arithmetic.AdditionProblem],
              config: SelfTrainConfig, seed: int, round_index: int = 0) -> RoundMetrics:
     """pass@1, pass@k (k = samples per problem), distinct correct solutions per problem, and
-    coverage (share of ADDITION_STYLES among all correct samples) at the evaluation temperature."""
+    coverage (per problem, the share of its known correct solutions, one per style in
+    ADDITION_STYLES, that the samples contain; averaged) at the evaluation temperature."""
     k = config.eval_samples
     outs = gpt.sample(model, tok, [p.prompt for p in problems], n=k, temperature=config.eval_temperature,
                       max_new_tokens=config.max_new_tokens, seed=seed)
-    p1, pk, distinct, styles = [], [], [], Counter()
+    p1, pk, distinct, covered, styles = [], [], [], [], Counter()
     for problem, samples in zip(problems, outs):
         correct = [s for s in samples if is_correct(problem, s)]
         p1.append(len(correct) / k)
         pk.append(pass_at_k(k, len(correct), k))
         distinct.append(len(set(correct)))
+        known = set(arithmetic.addition_solutions(problem).values())
+        covered.append(len(known & set(correct)) / len(known))
         styles.update(arithmetic.classify_addition_style(s) for s in correct)
     total = sum(styles.values())
     shares = {s: styles.get(s, 0) / total if total else 0.0 for s in arithmetic.ADDITION_STYLES}
-    coverage = sum(1 for s in arithmetic.ADDITION_STYLES if styles.get(s, 0) > 0) / len(arithmetic.ADDITION_STYLES)
-    return RoundMetrics(round_index, float(np.mean(p1)), float(np.mean(pk)), float(np.mean(distinct)), coverage, shares)
+    return RoundMetrics(round_index, float(np.mean(p1)), float(np.mean(pk)), float(np.mean(distinct)),
+                        float(np.mean(covered)), shares)
 
 
 # ---- filters ------------------------------------------------------------------------------
