@@ -113,7 +113,7 @@ def test_matched_agreement_comparison_separates_a_copy_from_an_unrelated_model()
     outputs = [str(i % 7) for i in range(n)]
     far = [o if i % 2 else "x" for i, o in enumerate(outputs)]
     ladder = [(0.1, outputs, st_copy), (1.0, far, st_b)]
-    r = matched_agreement_comparison(outputs, st_a, outputs, st_b, ladder, n_boot=100, seed=0)
+    r = matched_agreement_comparison(outputs, st_a, outputs, st_b, ladder, seed=0)
     assert r["agreement_ab"] == 1.0 and r["matched_scale"] == 0.1 and r["n_identical"] == n
     assert r["cka_copy"] > 0.99 and abs(r["cka_ab"]) < 0.2
     point, low, high = r["cka_diff"]

@@ -9,13 +9,12 @@ import numpy as np
 import pytest
 
 from homogeny.experiments.counter_pressures import (
-    acceptable,
-    answer_correct,
     novelty_rerank,
     parse_verbalised,
     seed_anchor,
     verbalised_answers,
 )
+from homogeny.experiments.quality import acceptable, answer_correct
 from homogeny.experiments.stages import (
     cross_source_similarity,
     decompose,
@@ -124,8 +123,8 @@ def test_text_similarity_is_one_for_identical_strings() -> None:
 
 
 def test_parse_verbalised_numbered_lines_and_paper_format() -> None:
-    reply = "Here you go:\n1. Whiskers (probability: 0.4)\n2) Luna (p=0.35)\n3. Mochi\nThanks!"
-    assert parse_verbalised(reply) == [("Whiskers", 0.4), ("Luna", 0.35), ("Mochi", None)]
+    reply = "Here you go:\n1. Whiskers (probability: 0.4)\n2) Luna (p=0.35)\n3. Mochi\n4. <answer>\nThanks!"
+    assert parse_verbalised(reply) == [("Whiskers", 0.4), ("Luna", 0.35), ("Mochi", None)]  # the copied slot is dropped
     xml = "<response><text>Rain falls.</text><probability>0.7</probability></response>" \
           "<response><text>Clouds cry.</text><probability>0.3</probability></response>"
     assert parse_verbalised(xml) == [("Rain falls.", 0.7), ("Clouds cry.", 0.3)]

@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from homogeny.errors import HomogenyError, did_you_mean
 from homogeny.experiments.base import Evidence, ExperimentContext
@@ -102,7 +102,6 @@ def run_audit(
     log: Callable[[str], None] | None = None,
 ) -> Path:
     """Run the audit and write OUT/report.html and OUT/evidence.json; return the page's path."""
-    from homogeny.experiments.registry import run_in_store
     from homogeny.generate.engine import model_info
 
     order = chosen_claims(claims)
@@ -124,27 +123,7 @@ def run_audit(
     with Store.open(store_path) as store:
         ctx = ExperimentContext(store=store, models=list(models), quick=quick, seed=seed, executor=executor,
                                 ray_address=ray_address, options=options or {}, log=say)
-        errors: list[dict[str, Any]] = []
-        store.put_artifact("audit", "errors", errors)
-        with StageProgress(order, quick, console) as progress:
-            for claim in order:
-                if not force and completed(store, claim, ctx):
-                    say(f"{claim}: evidence for these settings is stored; skipped (use --force to rerun)")
-                    progress.skip(claim)
-                    continue
-                progress.start(claim)
-                try:
-                    if claim == THESIS:
-                        run_thesis(store, ctx)
-                    else:
-                        run_in_store(store, claim, ctx, command="audit")
-                except HomogenyError:
-                    raise
-                except Exception as exc:  # one broken experiment must not sink the audit
-                    errors.append(error_record(claim, exc))
-                    store.put_artifact("audit", "errors", errors)
-                    console.print(f"[red]{claim} failed: {type(exc).__name__}: {exc}[/] (recorded; the audit goes on)")
-                progress.finish(claim)
+        errors = run_stages(store, ctx, order, force=force, console=console)
         store.put_artifact("audit", "summary", {
             "claims": order, "models": list(models), "quick": quick, "seed": seed,
             "failed": [e["claim"] for e in errors], "finished_at": time.time(),
@@ -152,6 +131,41 @@ def run_audit(
         from homogeny.report.build import build_report
 
         return build_report(store, out)
+
+
+def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bool = False,
+               console: Any = None) -> list[dict[str, Any]]:
+    """Run the stages in `order` (claims c1..c7, and T) with a top-level progress bar; skip
+    those already completed with these settings; record unexpected failures in the artifact
+    ("audit", "errors") and go on. User errors and interrupts propagate. Returns the failures."""
+    from homogeny.experiments.registry import run_in_store
+
+    if console is None:
+        import rich
+
+        console = rich.get_console()
+    errors: list[dict[str, Any]] = []
+    store.put_artifact("audit", "errors", errors)
+    with StageProgress(order, bool(ctx.quick), console) as progress:
+        for claim in order:
+            if not force and completed(store, claim, ctx):
+                ctx.log(f"{claim}: evidence for these settings is stored; skipped (force to rerun)")
+                progress.skip(claim)
+                continue
+            progress.start(claim)
+            try:
+                if claim == THESIS:
+                    run_thesis(store, ctx)
+                else:
+                    run_in_store(store, claim, ctx, command="audit")
+            except HomogenyError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one broken experiment must not sink the audit
+                errors.append(error_record(claim, exc))
+                store.put_artifact("audit", "errors", errors)
+                console.print(f"[red]{claim} failed: {type(exc).__name__}: {exc}[/] (recorded; the audit goes on)")
+            progress.finish(claim)
+    return errors
 
 
 def error_record(claim: str, exc: BaseException) -> dict[str, Any]:
@@ -186,7 +200,7 @@ class StageProgress:
         running = time.time() - self.began if self.began is not None else 0.0
         return max(0.0, remaining * pace - running)
 
-    def __enter__(self) -> StageProgress:
+    def __enter__(self) -> Self:
         from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn
         from rich.text import Text
 

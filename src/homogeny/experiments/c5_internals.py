@@ -42,6 +42,8 @@ class C5Settings:
     deltas: tuple[float, ...] = (-1.5, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 1.5)
     lm_size: str = "small"
     lm_steps: int = 1500
+    lm_batch: int = 64
+    lm_lr: float = 6e-3
     lm_train: int = 4000
     lm_test: int = 300
     noise_scales: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
@@ -51,7 +53,7 @@ class C5Settings:
 
 DEFAULT = C5Settings()
 QUICK = C5Settings(seeds=2, sgd_steps=1200, restarts=3, restart_steps=150, deltas=(-1.5, -0.5, 0.5, 1.5),
-                   lm_size="small", lm_steps=500, lm_train=2000, lm_test=200,
+                   lm_size="small", lm_steps=700, lm_train=2000, lm_test=200,
                    noise_scales=(0.05, 0.2, 0.8), real_prompts=12, bootstrap=300)
 
 
@@ -173,7 +175,7 @@ class FracturedInternals:
         for i, scale in enumerate(s.noise_scales):
             noisy = _noised_copy(model_a, scale, ctx.seed + 100 + i)
             ladder.append((scale, _toy_greedy(noisy, tok, test), _toy_states(noisy, tok, test)))
-        result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, s.bootstrap, ctx.seed)
+        result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, ctx.seed)
         result["accuracy"] = [float(np.mean([o == str(prompt_sum(p)) for o, p in zip(out, test)])) for out in (out_a, out_b)]
         ctx.artifact(CLAIM, "toy_lm_output_vs_representation", _ladder_plot(result, "toy GPT"))
         return _comparison_evidence(ctx, result, "toy_lm", models=())
@@ -208,7 +210,7 @@ class FracturedInternals:
             out_b, st_b = out_a, st_a
         else:
             out_b, st_b = _real_greedy(backends[1], prompts), _real_states(backends[1], prompts)
-        result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, s.bootstrap, ctx.seed)
+        result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, ctx.seed)
         ctx.artifact(CLAIM, "real_output_vs_representation", _ladder_plot(result, ctx.models[0]))
         if len(backends) < 2:
             return []
@@ -220,13 +222,13 @@ class FracturedInternals:
 
 def matched_agreement_comparison(
     out_a: list[str], st_a: list[np.ndarray], out_b: list[str], st_b: list[np.ndarray],
-    ladder: list[tuple[float, list[str], list[np.ndarray]]], n_boot: int, seed: int,
+    ladder: list[tuple[float, list[str], list[np.ndarray]]], seed: int = 0,
 ) -> dict[str, Any]:
     """Compare model B with a noised copy C of model A whose greedy outputs agree with A's at
     most as often as B's do (the smallest noise that gets there; conservative, since more
     noise moves C's internals further). On prompts where A, B and C all give A's output,
     returns the mean over layers of debiased linear CKA and mutual k-NN (Huh et al. 2024) of
-    C to A and of B to A, their differences with prompt-bootstrap CIs, and the ladder."""
+    C to A and of B to A, their differences with prompt-jackknife CIs, and the ladder."""
     from homogeny.metrics.representational import linear_cka, mutual_knn_alignment
 
     agree_ab = float(np.mean([a == b for a, b in zip(out_a, out_b)]))
@@ -252,10 +254,23 @@ def matched_agreement_comparison(
     for name, knn in (("cka", False), ("knn", True)):
         out[f"{name}_ab"] = similarity(same, st_b, pairs, knn)
         out[f"{name}_copy"] = similarity(same, st_c, own, knn)
-        boot = bootstrap_ci(lambda idx: similarity(idx, st_c, own, knn) - similarity(idx, st_b, pairs, knn),
-                            same, n_resamples=n_boot, seed=seed)
-        out[f"{name}_diff"] = (boot.point, boot.low, boot.high)
+        out[f"{name}_diff"] = grouped_jackknife_ci(
+            lambda idx: similarity(idx, st_c, own, knn) - similarity(idx, st_b, pairs, knn), same, seed=seed)
     return out
+
+
+def grouped_jackknife_ci(statistic: Any, items: np.ndarray, groups: int = 20, seed: int = 0) -> tuple[float, float, float]:
+    """Normal 95% interval from a delete-a-group jackknife (Efron & Tibshirani 1993, ch. 11)
+    of statistic(items). Used for similarities over prompts instead of the bootstrap, whose
+    duplicated prompts are each other's nearest neighbours and inflate CKA and k-NN alike.
+    Returns (point, low, high)."""
+    point = float(statistic(items))
+    order = np.random.default_rng(seed).permutation(items.size)
+    folds = np.array_split(order, min(groups, items.size))
+    values = np.array([statistic(np.delete(items, fold)) for fold in folds])
+    g = len(folds)
+    se = float(np.sqrt((g - 1) / g * np.sum((values - values.mean()) ** 2)))
+    return point, point - 1.96 * se, point + 1.96 * se
 
 
 def _mean_cka(st_a: list[np.ndarray], st_c: list[np.ndarray], out_a: list[str], out_c: list[str]) -> float:
@@ -321,7 +336,7 @@ def _addition_lm(s: C5Settings, seed: int) -> tuple[Any, Any]:
     texts = [p.prompt + arithmetic.format_addition(p, "direct") for p in problems]
     tok = gpt.CharTokenizer("0123456789+=")
     model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, init_seed=seed, **gpt.SIZES[s.lm_size]))
-    gpt.train_lm(model, tok, texts, steps=s.lm_steps, batch_size=64, lr=3e-3, seed=seed)
+    gpt.train_lm(model, tok, texts, steps=s.lm_steps, batch_size=s.lm_batch, lr=s.lm_lr, seed=seed)
     return model, tok
 
 

@@ -164,8 +164,9 @@ class SelfImprovementAnchors:
             ci = (res.low, res.high) if res else (point, point)
             plot = {"labels": ["majority vote", metric.split("_saves_")[0].removeprefix("toy_")],
                     "values": [float(a.mean()), float(b.mean())]}
+        # With two seeds a percentile bootstrap is just their range: ask for three before a verdict.
         return make_evidence(CLAIM, question, metric, sign, point, ci, n=int(a.size), threshold=0.0,
-                             predicted="above", plot=plot, quick=ctx.quick)
+                             predicted="above", plot=plot, quick=ctx.quick, min_n=3)
 
     # ---- real-model level ---------------------------------------------------------------
 

@@ -3,9 +3,9 @@ what cost in quality.
 
 The thesis of the seed note is that convergence is the default but not inevitable, because
 counter-pressure can be added on purpose. Each counter-pressure below changes one thing
-against a default setting (one instruct model, moderate temperature):
-  higher temperature   flatter sampling distribution
-  min-p                high temperature with a min-p cut (Nguyen et al. 2024, arXiv 2407.01082)
+against a default setting (the largest instruct model named, T=1 with top-p 0.9, as in C4):
+  higher temperature   T=1.5: a flatter sampling distribution
+  min-p                T=1.5 with a min-p cut instead of top-p (Nguyen et al. 2024, arXiv 2407.01082)
   smaller model        a smaller model concentrates less mass (Shypula et al. 2025, C3)
   persona anchor       each draw framed by a different user persona
   random-seed anchor   "Random seed: 48213." in the prompt, a different number per draw
@@ -15,16 +15,14 @@ against a default setting (one instruct model, moderate temperature):
                        one farthest from the outputs accepted so far (novelty search,
                        Lehman & Stanley 2011; the external anchor of Song et al. 2024, C7)
 Diversity is 1 - mean pairwise cosine similarity of a prompt's outputs (MiniLM). Quality is
-the share of acceptable outputs: on open prompts a simple judge (non-empty, on topic, not
-degenerate), on checkable prompts the right answer; and, separately, the mean token
-log-probability of each output given the plain request under a fixed reference model
-(teacher forcing through llama.cpp). Gains and costs are paired differences against the
-default over prompts, with percentile-bootstrap intervals.
+the share of acceptable outputs: on open prompts a simple judge, on checkable prompts the
+right answer; and, separately, the mean token log-probability of each output given the plain
+request under a fixed reference model (`homogeny.experiments.quality`). Gains and costs are
+paired differences against the default over prompts, with percentile-bootstrap intervals.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import re
 from collections.abc import Sequence
@@ -33,15 +31,14 @@ from typing import Any
 
 import numpy as np
 
+from homogeny.experiments.quality import (
+    ReferenceScorer,
+    acceptable,
+    answer_correct,
+    diversity,
+    reference_spec,
+)
 from homogeny.suites.prompt import Prompt
-
-# Cosine between an output and its request (all-MiniLM-L6-v2) below which the output is off
-# topic; unrelated sentence pairs score around 0.0-0.1 with this model.
-ON_TOPIC_THRESHOLD = 0.15
-# gzip compression ratio of one output above which it counts as degenerate (a loop of the
-# same words); ordinary prose of this length stays well under 2.
-DEGENERATE_RATIO = 2.5
-MIN_WORDS = 2
 
 VERBALISED_TEMPLATE = (
     "Give {k} different answers to the request below. Write each answer on its own line, "
@@ -57,6 +54,7 @@ class Setting:
     name: str
     model: str
     temperature: float
+    top_p: float = 1.0
     min_p: float = 0.0
     anchor: str = ""  # "", "persona" or "seed"
     verbalised: bool = False
@@ -73,9 +71,10 @@ def seed_anchor(request: str, index: int, run_seed: int = 0) -> str:
     return f"Random seed: {number}. {request}"
 
 
-_XML_ITEM = re.compile(r"<text>(.*?)</text>\s*(?:<probability>\s*([0-9.]+)\s*</probability>)?", re.S)
+_XML_ITEM = re.compile(r"<text>(.*?)</text>\s*(?:<probability>\s*([0-9.]+)\s*</probability>)?", re.DOTALL)
 _NUMBERED = re.compile(r"^\s*(?:\d+|[-*])\s*[.):-]?\s+(.*\S)\s*$")
-_PROB = re.compile(r"\(?\s*(?:probability|prob|p)\s*[:=]\s*([0-9]*\.?[0-9]+)\s*\)?\s*$", re.I)
+_PLACEHOLDERS = {"<answer>", "answer", "<response>"}  # the template's own slot, copied by small models
+_PROB = re.compile(r"\(?\s*(?:probability|prob|p)\s*[:=]\s*([0-9]*\.?[0-9]+)\s*\)?\s*$", re.IGNORECASE)
 
 
 def parse_verbalised(text: str) -> list[tuple[str, float | None]]:
@@ -95,7 +94,7 @@ def parse_verbalised(text: str) -> list[tuple[str, float | None]]:
         if pm:
             prob, body = _float(pm.group(1)), body[: pm.start()].strip()
         body = body.strip(" -:")
-        if body:
+        if body and body.lower() not in _PLACEHOLDERS:
             out.append((body, prob))
     return out
 
@@ -126,34 +125,6 @@ def novelty_rerank(slots: Sequence[np.ndarray]) -> list[int]:
     return chosen
 
 
-def diversity(embeddings: np.ndarray) -> float:
-    """1 - mean pairwise cosine similarity (ordered pairs i != j) of one prompt's outputs."""
-    from homogeny.metrics.semantic import mean_pairwise_similarity
-
-    return 1.0 - mean_pairwise_similarity(embeddings)
-
-
-def acceptable(text: str, on_topic_similarity: float) -> bool:
-    """The simple judge: the output has words, stays on topic (cosine to its request at least
-    ON_TOPIC_THRESHOLD) and is not a degenerate loop (gzip ratio at most DEGENERATE_RATIO)."""
-    from homogeny.metrics.lexical import compression_ratio
-
-    if len(re.findall(r"\w+", text)) < MIN_WORDS:
-        return False
-    if on_topic_similarity < ON_TOPIC_THRESHOLD:
-        return False
-    return compression_ratio([text], digits=None) <= DEGENERATE_RATIO
-
-
-def answer_correct(text: str, answer: str, aliases: Sequence[str] = ()) -> bool:
-    """Whether the output states the expected answer (or an alias) as a whole word, any case."""
-    for a in (answer, *aliases):
-        a = str(a).strip()
-        if a and re.search(rf"(?<![\w.]){re.escape(a)}(?![\w])", text, re.I):
-            return True
-    return False
-
-
 def _unit(x: np.ndarray) -> np.ndarray:
     n = np.linalg.norm(x, axis=-1, keepdims=True)
     return x / np.where(n == 0, 1.0, n)
@@ -161,23 +132,37 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 # ---- the plan ----------------------------------------------------------------------------
 
-DEFAULT_TEMPERATURE = 0.7  # a common chat default; the counter-pressures are measured against it
-HIGH_TEMPERATURE = 1.2
-MIN_P_TEMPERATURE, MIN_P = 1.5, 0.1  # min-p's point: a high temperature kept coherent by the cut
+# The default is C4's sampling setting (the Artificial Hivemind paper's T=1, top-p 0.9) on C4's
+# first open-ended prompts and answer length, so the engine's cache serves the default draws,
+# the novelty candidates and the smaller model's draws that C4 already made.
+HIGH_TEMPERATURE = 1.5
+MIN_P = 0.1  # min-p's point (Nguyen et al. 2024): a high temperature kept coherent by the cut
 NOVELTY_CANDIDATES = 2  # candidates per kept output
 VERBALISED_REPLIES = 2  # replies per prompt, each asked for k = samples answers
-REFERENCE_MODEL = "zoo:smollm2-135m"
+VERBALISED_TOKENS_PER_ANSWER = 24
 
 
 @dataclass(frozen=True)
 class Size:
+    """How many prompts (open, closed) and outputs per prompt one run measures."""
+
     open: int
     closed: int
     samples: int
-    max_tokens: int
 
 
-SIZES = {True: Size(open=3, closed=2, samples=3, max_tokens=24), False: Size(open=12, closed=6, samples=4, max_tokens=40)}
+SIZES = {True: Size(open=3, closed=1, samples=3), False: Size(open=10, closed=4, samples=4)}
+
+
+def _c4_plan(quick: bool) -> Any:
+    from homogeny.experiments import c4_hivemind
+
+    return c4_hivemind.QUICK if quick else c4_hivemind.FULL
+
+
+def max_tokens(quick: bool) -> int:
+    """Answer length: C4's, so its samples are reused."""
+    return int(_c4_plan(quick).max_tokens)
 
 
 def _params(spec: str) -> int:
@@ -187,18 +172,20 @@ def _params(spec: str) -> int:
 
 
 def plan_settings(models: Sequence[str]) -> tuple[Setting, list[Setting]]:
-    """The default (the largest post-trained model named, at DEFAULT_TEMPERATURE) and the
-    counter-pressures against it. "smaller model" needs a named model of known, smaller size."""
+    """The default (the largest post-trained model named, sampled as in C4: T=1, top-p 0.9)
+    and the counter-pressures against it. "smaller model" needs a named model of known, smaller size."""
     from homogeny.generate.engine import model_info
 
     instruct = [m for m in models if model_info(m).kind != "base"] or list(models)
     target = max(instruct, key=_params)
     smaller = [m for m in models if 0 < _params(m) < _params(target)]
     smaller.sort(key=lambda m: (model_info(m).kind == "base", _params(m)))
-    default = Setting("default", target, DEFAULT_TEMPERATURE)
+    from homogeny.experiments.c4_hivemind import TOP_P
+
+    default = Setting("default", target, float(TOP_P["temperature"]), top_p=float(TOP_P["top_p"]))
     pressures = [
         replace(default, name="higher temperature", temperature=HIGH_TEMPERATURE),
-        replace(default, name="min-p", temperature=MIN_P_TEMPERATURE, min_p=MIN_P),
+        replace(default, name="min-p", temperature=HIGH_TEMPERATURE, top_p=1.0, min_p=MIN_P),
         *([replace(default, name="smaller model", model=smaller[0])] if smaller else []),
         replace(default, name="persona anchor", anchor="persona"),
         replace(default, name="random-seed anchor", anchor="seed"),
@@ -209,12 +196,13 @@ def plan_settings(models: Sequence[str]) -> tuple[Setting, list[Setting]]:
 
 
 def task_prompts(quick: bool) -> tuple[list[Prompt], list[Prompt]]:
-    """Open prompts (the open-ended suite) and closed ones: the most common phrasing of each
-    checkable paraphrase family, whose answer the suite records."""
+    """Open prompts (C4's first open-ended prompts, one category after another) and closed
+    ones: the most common phrasing of each checkable paraphrase family (answers recorded)."""
+    from homogeny.experiments.c4_hivemind import interleave_categories
     from homogeny.suites.catalog import open_ended_prompts, paraphrase_families
 
     size = SIZES[quick]
-    open_ = open_ended_prompts(quick=True)[: size.open] if quick else open_ended_prompts()[:: 110 // size.open][: size.open]
+    open_ = interleave_categories(open_ended_prompts(quick))[: size.open]
     checkable = [g[-1] for g in paraphrase_families(quick=False).values() if g[-1].meta.get("kind") == "checkable"]
     return open_, checkable[: size.closed]
 
@@ -224,7 +212,9 @@ def task_prompts(quick: bool) -> tuple[list[Prompt], list[Prompt]]:
 
 def produce(ctx: Any, s: Setting, prompts: list[Prompt], size: Size) -> dict[str, list[str]]:
     """`size.samples` outputs per prompt under setting `s` (through the cached engine)."""
-    k, params = size.samples, {"temperature": s.temperature, "min_p": s.min_p, "max_tokens": size.max_tokens}
+    length = max_tokens(bool(ctx.quick))
+    k, params = size.samples, {"temperature": s.temperature, "top_p": s.top_p, "min_p": s.min_p, "top_k": 0,
+                               "max_tokens": length}
     if s.anchor:
         framed = {p.id: [Prompt(f"{p.id}/{s.anchor}-{i}", _anchored(s.anchor, p.text, i, ctx.seed)) for i in range(k)]
                   for p in prompts}
@@ -232,7 +222,7 @@ def produce(ctx: Any, s: Setting, prompts: list[Prompt], size: Size) -> dict[str
         return {pid: [rows[q.id][0]["text"] for q in qs] for pid, qs in framed.items()}
     if s.verbalised:
         asks = [Prompt(f"{p.id}/verbalised", VERBALISED_TEMPLATE.format(k=k, request=p.text)) for p in prompts]
-        rows = ctx.sample(s.model, asks, VERBALISED_REPLIES, **{**params, "max_tokens": k * size.max_tokens})
+        rows = ctx.sample(s.model, asks, VERBALISED_REPLIES, **{**params, "max_tokens": k * VERBALISED_TOKENS_PER_ANSWER})
         return {p.id: verbalised_answers([r["text"] for r in rows[a.id]], k) for p, a in zip(prompts, asks)}
     n = k * max(1, s.rerank)
     rows = ctx.sample(s.model, prompts, n, **params)
@@ -269,69 +259,6 @@ def verbalised_answers(replies: Sequence[str], k: int) -> list[str]:
 def _interleave(lists: list[list[str]]) -> list[list[str]]:
     width = max((len(x) for x in lists), default=0)
     return [[x[i] for x in lists if i < len(x)] for i in range(width)]
-
-
-# ---- quality: a reference model's log-probability ------------------------------------------
-
-
-class ReferenceScorer:
-    """Mean token log-probability of an answer given its plain request under a fixed reference
-    model, by teacher forcing in llama.cpp (one forward pass; the request's prefix is decoded
-    once per request and reused)."""
-
-    def __init__(self, spec: str, n_ctx: int = 1024) -> None:
-        from llama_cpp import Llama
-
-        from homogeny.models import parse_spec
-        from homogeny.models.loaders import gguf_path_and_info
-
-        self.spec = spec
-        path = gguf_path_and_info(parse_spec(spec))[0]
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_batch=256, logits_all=True,
-                         n_threads=max(1, os.cpu_count() or 1), verbose=False)
-        self._prefix: tuple[str, int] = ("", 0)
-
-    def render(self, request: str) -> list[int]:
-        """The request as the reference model's prompt (its chat template when it has one),
-        rendered by the generation backend so scoring sees what generation would."""
-        from homogeny.models import load_backend
-
-        backend = load_backend(self.spec)  # shared and cached by the engine; never closed here
-        return list(backend.render(Prompt("reference", request), chat=bool(backend.chat_template())))
-
-    def score(self, request: str, answer: str) -> float | None:
-        """Mean natural-log probability per answer token; None for an empty answer."""
-        ids = self.llm.tokenize(answer.encode("utf-8"), add_bos=False, special=False)
-        if not ids:
-            return None
-        if self._prefix[0] != request:
-            prompt = self.render(request)
-            self.llm.reset()
-            self.llm.eval(prompt)
-            self._prefix = (request, len(prompt))
-        n = self._prefix[1]
-        ids = ids[: self.llm.n_ctx() - n - 1]
-        self.llm.n_tokens = n
-        self.llm.eval(ids)
-        logits = np.asarray(self.llm.scores[n - 1 : n - 1 + len(ids)], dtype=np.float64)
-        top = logits.max(axis=1, keepdims=True)
-        logz = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-        return float(np.mean(logits[np.arange(len(ids)), ids] - logz))
-
-    def close(self) -> None:
-        self.llm.close()
-
-
-def reference_spec(models: Sequence[str]) -> str | None:
-    """The reference model: zoo:smollm2-135m when installed (fixed, so costs compare across
-    audits), else the smallest named local model; None when only servers are named."""
-    from homogeny.generate.engine import model_info
-    from homogeny.models import zoo
-
-    if zoo.is_installed(REFERENCE_MODEL.removeprefix("zoo:")):
-        return REFERENCE_MODEL
-    local = [m for m in models if model_info(m).backend == "llamacpp"]
-    return min(local, key=_params) if local else None
 
 
 # ---- measurement -------------------------------------------------------------------------
@@ -378,10 +305,12 @@ def paired(before: dict[str, float], after: dict[str, float], seed: int, confide
     return r.point, r.low, r.high
 
 
-def frontier_point(name: str, default: Scores, s: Scores, seed: int, model: str) -> dict[str, Any] | None:
+def frontier_point(name: str, default: Scores, s: Scores, seed: int, model: str,
+                   closed_ids: frozenset[str] = frozenset()) -> dict[str, Any] | None:
     """One counter-pressure's row of the ("T", "counter_pressures") artifact: diversity gain
-    and quality cost (drop in acceptable outputs), each a paired difference with its 95% CI,
-    plus the log-probability cost under the reference model."""
+    and quality cost (drop in acceptable outputs over all prompts), each a paired difference
+    with its 95% CI; then the same cost on open prompts only (the judge) and on closed ones
+    only (accuracy), and the log-probability cost under the reference model."""
     gain = paired(default.diversity, s.diversity, seed)
     loss = paired(s.quality, default.quality, seed)  # default - setting: positive = quality lost
     if gain is None or loss is None:
@@ -393,6 +322,14 @@ def frontier_point(name: str, default: Scores, s: Scores, seed: int, model: str)
         "diversity": float(np.mean(list(s.diversity.values()))),
         "acceptable": float(np.mean(list(s.quality.values()))),
     }
+    parts = {"judge": lambda k: k not in closed_ids, "accuracy": lambda k: k in closed_ids}
+    for label, keep in parts.items():
+        mine = {k: v for k, v in s.quality.items() if keep(k)}
+        cost = paired(mine, {k: v for k, v in default.quality.items() if keep(k)}, seed)
+        if cost is not None:
+            row.update({f"{label}_cost": cost[0], f"{label}_cost_low": cost[1], f"{label}_cost_high": cost[2]})
+        elif mine:
+            row[f"{label}_cost"] = float(np.mean([default.quality[k] - v for k, v in mine.items()]))
     lp = paired(s.logprob, default.logprob, seed)
     if lp is not None:
         row.update(logprob_cost=lp[0], logprob_low=lp[1], logprob_high=lp[2])
@@ -423,13 +360,14 @@ def run_counter_pressures(ctx: Any) -> list[Any]:
     finally:
         if scorer is not None:
             scorer.close()
-    points = [p for s in pressures
-              if (p := frontier_point(s.name, scores["default"], scores[s.name], ctx.seed, model_info(s.model).model_id))]
+    closed_ids = frozenset(p.id for p in closed)
+    points = [p for s in pressures if (p := frontier_point(
+        s.name, scores["default"], scores[s.name], ctx.seed, model_info(s.model).model_id, closed_ids))]
     ctx.artifact("T", "counter_pressures", points)
     ctx.artifact("T", "counter_pressure_settings", {
         "default": _describe(default), "pressures": [_describe(s) for s in pressures], "reference_model": ref,
         "open_prompts": [p.id for p in open_], "closed_prompts": [p.id for p in closed], "samples": size.samples,
-        "max_tokens": size.max_tokens, "default_diversity": float(np.mean(list(scores["default"].diversity.values()))),
+        "max_tokens": max_tokens(bool(ctx.quick)), "default_diversity": float(np.mean(list(scores["default"].diversity.values()))),
         "default_acceptable": float(np.mean(list(scores["default"].quality.values()))),
     })
     ctx.artifact("T", "counter_pressure_examples", [

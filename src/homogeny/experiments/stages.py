@@ -22,9 +22,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from homogeny.experiments.stage_games import ModelGame
 
 # ---- Shapley values --------------------------------------------------------------------
 
@@ -46,7 +49,7 @@ def shapley_matrix(m: int) -> np.ndarray:
         for mask in range(1 << m):
             if mask & bit:
                 continue
-            size = bin(mask).count("1")
+            size = mask.bit_count()
             weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
             w[i, mask | bit] += weight
             w[i, mask] -= weight
@@ -197,155 +200,12 @@ def _unit_rows(embeddings: np.ndarray) -> np.ndarray:
     return x / np.where(norms == 0, 1.0, norms)
 
 
-# ---- the game on real models: input x post-training x sampling ---------------------------
+def text_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
+    """Normalised Indel similarity (rapidfuzz ratio / 100) of every pair (a_i, b_j): the toy
+    outputs are short character strings, for which a sentence embedding is not meaningful."""
+    from rapidfuzz import fuzz, process
 
-# Greedy outputs use C1's lengths (quick / full), so the engine's cache serves the greedy
-# outputs C1 already made for the same phrasings and rewrites.
-GREEDY_TOKENS = {True: 20, False: 32}
-SAMPLED = {True: 2, False: 4}  # samples per phrasing at temperature 1 (quick / full)
-QUICK_REQUESTS, FULL_REQUESTS = 3, 10  # open paraphrase families (requests)
-FULL_DISTRIBUTION_TEMPERATURE = 1.0
-
-
-@dataclass(frozen=True)
-class Config:
-    """One configuration of the model game: which pressures are on."""
-
-    flattened: bool  # input: users' own phrasings (off) or frequency-flattened rewrites (on)
-    instruct: bool  # post-training: base models (off) or post-trained models (on)
-    greedy: bool  # sampling: full distribution at T=1 (off) or greedy decoding (on)
-
-
-def request_users(quick: bool) -> dict[str, list[Any]]:
-    """Open requests (paraphrase families), each with its six users' own phrasings, rare
-    first; the quick set is the suite's quick open families (C1 uses the same ones)."""
-    from homogeny.suites.catalog import paraphrase_families
-
-    families = paraphrase_families(quick=quick)
-    open_ = {n: g for n, g in families.items() if g[0].meta.get("kind") == "open"}
-    return dict(list(open_.items())[: QUICK_REQUESTS if quick else FULL_REQUESTS])
-
-
-def flattened_users(users: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """Every user's phrasing rewritten toward frequent words (Lu et al. 2026, the C1 rewrite
-    rule `rewrite_to_frequent`); ids follow C1's "<id>/rule"."""
-    from homogeny.suites.frequency import rewrite_to_frequent
-    from homogeny.suites.prompt import Prompt
-
-    return {r: [Prompt(f"{p.id}/rule", rewrite_to_frequent(p.text), meta=p.meta) for p in group]
-            for r, group in users.items()}
-
-
-def model_groups(models: Sequence[str]) -> dict[bool, list[str]]:
-    """Named models split by post-training: False = base models, True = instruct models."""
-    from homogeny.generate.engine import model_info
-
-    groups: dict[bool, list[str]] = {False: [], True: []}
-    for spec in models:
-        groups[model_info(spec).kind != "base"].append(spec)
-    return groups
-
-
-def sample_users(ctx: Any, spec: str, users: dict[str, list[Any]], greedy: bool) -> dict[str, list[list[str]]]:
-    """Outputs of `spec` for every user's phrasing: [request][user] -> texts. Identical
-    phrasings (two users whose rewrites coincide) are generated once and shared."""
-    unique = {p.text: p for group in users.values() for p in group}
-    quick = bool(ctx.quick)
-    if greedy:
-        rows = ctx.sample(spec, list(unique.values()), 1, temperature=0.0, max_tokens=GREEDY_TOKENS[quick])
-    else:
-        rows = ctx.sample(spec, list(unique.values()), SAMPLED[quick], temperature=FULL_DISTRIBUTION_TEMPERATURE,
-                          max_tokens=GREEDY_TOKENS[quick])
-    by_text = {text: [r["text"] for r in rows[p.id]] for text, p in unique.items()}
-    return {r: [by_text[p.text] for p in group] for r, group in users.items()}
-
-
-def per_request(ctx: Any, outputs: dict[str, list[list[str]]], by: str = "user") -> tuple[dict[str, float], dict[str, float]]:
-    """(same-request cross-user similarity, random-pair similarity) per request, for one
-    model's outputs [request][user] -> texts."""
-    texts, reqs, users = [], [], []
-    for r, per_user in outputs.items():
-        for u, outs in enumerate(per_user):
-            texts += outs
-            reqs += [r] * len(outs)
-            users += [u] * len(outs)
-    emb = ctx.embed(texts)
-    return cross_source_similarity(emb, reqs, users), random_pair_similarity(emb, reqs, users)  # type: ignore[return-value]
-
-
-def cross_model(ctx: Any, outputs: dict[str, dict[str, list[list[str]]]]) -> tuple[dict[str, float], dict[str, float]]:
-    """(same-request, different-request) similarity between outputs of different models, per
-    request: the Hivemind comparison (Jiang et al. 2025). outputs: [model][request][user]."""
-    texts, reqs, srcs = [], [], []
-    for m, per_req in outputs.items():
-        for r, per_user in per_req.items():
-            for outs in per_user:
-                texts += outs
-                reqs += [r] * len(outs)
-                srcs += [m] * len(outs)
-    emb = ctx.embed(texts)
-    return cross_source_similarity(emb, reqs, srcs), random_pair_similarity(emb, reqs, srcs)  # type: ignore[return-value]
-
-
-@dataclass
-class ModelGame:
-    """The measured model game: its decomposition, and the cross-model comparison at default."""
-
-    decomposition: Decomposition
-    base_models: list[str]
-    cross_model_same: dict[str, float]
-    cross_model_other: dict[str, float]
-    cross_by: str  # "model" (pairs from different models) or "user" (one model named)
-    examples: list[dict[str, Any]]
-
-
-def model_game(ctx: Any) -> ModelGame:
-    """Measure C(input, post-training, sampling) on the named models (see module doc) and
-    decompose it. A stage whose toggle the models cannot provide (no base model, or no
-    instruct model) is left out of the game rather than guessed."""
-    from homogeny.generate.engine import model_info
-
-    users = request_users(ctx.quick)
-    flat = flattened_users(users)
-    groups = model_groups(ctx.models)
-    players = []
-    if any(a.text != b.text for r in users for a, b in zip(users[r], flat[r])):
-        players.append("input")
-    if groups[False] and groups[True]:
-        players.append("post-training")
-    players.append("sampling")
-    conv: dict[tuple[str, bool, bool], dict[str, float]] = {}
-    chance: dict[str, dict[str, float]] = {}
-    outputs: dict[str, dict[str, list[list[str]]]] = {}
-    for spec in ctx.models:
-        for flattened in ([False, True] if "input" in players else [False]):
-            for greedy in (False, True):
-                ctx.log(f"T: stage game {model_info(spec).model_id}: {'flattened' if flattened else 'own'} phrasings, "
-                        f"{'greedy' if greedy else 'T=1'}")
-                out = sample_users(ctx, spec, flat if flattened else users, greedy)
-                conv[spec, flattened, greedy], other = per_request(ctx, out)
-                if not flattened and not greedy:
-                    chance[spec], outputs[spec] = other, out
-    requests = list(users)
-    m = len(players)
-    values = np.zeros((len(requests), 1 << m))
-    for mask in range(1 << m):
-        on = mask_coalition(players, mask)
-        specs = groups["post-training" in on] if "post-training" in players else list(ctx.models)
-        for i, r in enumerate(requests):
-            values[i, mask] = np.mean([conv[s, "input" in on, "sampling" in on][r] for s in specs])
-    base_specs = groups[False] if "post-training" in players else list(ctx.models)
-    baseline = np.array([np.mean([chance[s][r] for s in base_specs]) for r in requests])
-    label = "pretraining (base level)" if "post-training" in players else "all-off level"
-    decomposition = decompose(players, values, baseline, base_label=label, seed=ctx.seed)
-    by = "model" if len(ctx.models) > 1 else "user"
-    if by == "model":
-        same, other = cross_model(ctx, {model_info(s).model_id: o for s, o in outputs.items()})
-    else:
-        same, other = conv[ctx.models[0], False, False], chance[ctx.models[0]]
-    examples = [{"prompt": users[r][0].text,
-                 "outputs": {model_info(s).model_id: outputs[s][r][0] for s in ctx.models}} for r in requests[:3]]
-    return ModelGame(decomposition, [model_info(s).model_id for s in groups[False]], same, other, by, examples)
+    return process.cdist(list(a), list(b), scorer=fuzz.ratio, dtype=np.float32, workers=1) / 100.0
 
 
 def model_game_evidence(ctx: Any, game: ModelGame) -> list[Any]:
@@ -391,95 +251,6 @@ def model_game_evidence(ctx: Any, game: ModelGame) -> list[Any]:
     return rows
 
 
-# ---- the game on toy models: pretraining x RL post-training x sampling ---------------------
-
-TOY_MIX = {"code": 0.2, "tagged": 0.3, "nl": 0.5}  # format mixture of the pretraining corpus (C2)
-TOY = {
-    True: {"size": "tiny", "documents": 3000, "steps": 300, "rl_problems": 32, "rl_epochs": 1.0,
-           "problems": 12, "samples": 4},
-    False: {"size": "small", "documents": 6000, "steps": 800, "rl_problems": 64, "rl_epochs": 2.0,
-            "problems": 24, "samples": 6},
-}
-TOY_TOKENS = 40
-
-
-def toy_models(quick: bool, seed: int, log: Callable[[str], None]) -> dict[str, list[Any]]:
-    """Two independently seeded toy GPTs (different initial weights and different draws of the
-    same corpus) untrained, pretrained, and after GRPO with a correctness reward (toy.rl).
-    Trained once per settings and cached as safetensors under the homogeny cache dir.
-
-    RL from an untrained model is not run: it earns no reward, so every GRPO advantage is zero
-    and the update changes nothing; that configuration is the untrained pair."""
-    import hashlib
-    import json
-
-    from homogeny import __version__
-    from homogeny.models.zoo import cache_dir
-    from homogeny.toy import arithmetic as ar
-    from homogeny.toy import gpt, rl
-
-    cfg = TOY[quick]
-    tok = gpt.CharTokenizer(ar.ALPHABET)
-    out: dict[str, list[Any]] = {"untrained": [], "pretrained": [], "rl": []}
-    for index in (1, 2):
-        init = seed * 1000 + index
-        key = hashlib.sha256(json.dumps([__version__, cfg, TOY_MIX, init]).encode()).hexdigest()[:16]
-        folder = cache_dir() / "toy-stages"
-        shape = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=96, init_seed=init, **gpt.SIZES[cfg["size"]])
-        out["untrained"].append(gpt.GPT(shape).eval())
-        paths = {stage: folder / f"{key}-{stage}.safetensors" for stage in ("pretrained", "rl")}
-        if not all(p.exists() for p in paths.values()):
-            log(f"T: training toy model {index}/2 ({cfg['size']}, {cfg['steps']} steps, then GRPO)")
-            model = gpt.GPT(shape)
-            gpt.train_lm(model, tok, ar.pretraining_corpus(cfg["documents"], TOY_MIX, seed=init), cfg["steps"], seed=init)
-            gpt.save_checkpoint(model, paths["pretrained"], tok)
-            rl.rl_finetune(model, tok, ar.make_problems(cfg["rl_problems"], seed=init + 500),
-                           ar.make_problems(2, seed=init + 700),  # rl_finetune's own evaluations: kept tiny
-                           rl.RLConfig(epochs=cfg["rl_epochs"], max_new_tokens=TOY_TOKENS, seed=init, eval_k=2))
-            gpt.save_checkpoint(model, paths["rl"], tok)
-        for stage, path in paths.items():
-            out[stage].append(gpt.load_checkpoint(path))
-    return out
-
-
-def text_similarity(a: Sequence[str], b: Sequence[str]) -> np.ndarray:
-    """Normalised Indel similarity (rapidfuzz ratio / 100) of every pair (a_i, b_j): the toy
-    outputs are short character strings, for which a sentence embedding is not meaningful."""
-    from rapidfuzz import fuzz, process
-
-    return process.cdist(list(a), list(b), scorer=fuzz.ratio, dtype=np.float32, workers=1) / 100.0
-
-
-def toy_game(ctx: Any) -> Decomposition:
-    """C(pretraining, RL, sampling) on two independently trained toy models: the mean
-    similarity of model 1's and model 2's answers to the same held-out problem, against
-    answers to different problems as the random-pair baseline."""
-    from homogeny.toy import arithmetic as ar
-    from homogeny.toy import gpt
-
-    cfg = TOY[bool(ctx.quick)]
-    models = toy_models(bool(ctx.quick), ctx.seed, ctx.log)
-    tok = gpt.CharTokenizer(ar.ALPHABET)
-    problems = ar.make_problems(cfg["problems"], seed=ctx.seed * 1000 + 999)
-    prompts = [p.prompt for p in problems]
-    players = ["pretraining", "post-training (RL)", "sampling"]
-    n = len(problems)
-    values, baseline = np.zeros((n, 8)), np.zeros(n)
-    for mask in range(8):
-        on = mask_coalition(players, mask)
-        stage = "untrained" if "pretraining" not in on else ("rl" if "post-training (RL)" in on else "pretrained")
-        greedy = "sampling" in on
-        k = 1 if greedy else cfg["samples"]
-        outs = [gpt.sample(m, tok, prompts, n=k, temperature=0.0 if greedy else 1.0, max_new_tokens=TOY_TOKENS,
-                           seed=ctx.seed + i) for i, m in enumerate(models[stage])]
-        sim = text_similarity([t for g in outs[0] for t in g], [t for g in outs[1] for t in g])
-        block = sim.reshape(n, k, n, k).mean(axis=(1, 3))  # [problem of model 1, problem of model 2]
-        values[:, mask] = np.diag(block)
-        if mask == 0:
-            baseline = (block.sum(axis=1) - np.diag(block)) / (n - 1)
-    return decompose(players, values, baseline, base_label="untrained level", seed=ctx.seed)
-
-
 def toy_evidence(ctx: Any, d: Decomposition) -> list[Any]:
     """Evidence rows from the toy game: the shares of pretraining and of RL post-training."""
     from homogeny.experiments.base import make_evidence
@@ -509,6 +280,7 @@ class Thesis:
 
     def run(self, ctx: Any) -> list[Any]:
         from homogeny.experiments.counter_pressures import run_counter_pressures
+        from homogeny.experiments.stage_games import model_game, toy_game
 
         game = model_game(ctx)
         artifact = game.decomposition.artifact()
@@ -518,8 +290,9 @@ class Thesis:
         ctx.artifact("T", "examples", game.examples)
         evidence = model_game_evidence(ctx, game)
         if not ctx.options.get("skip_toy"):
-            toy = toy_game(ctx)
-            ctx.artifact("T", "toy_stage_decomposition", {**toy.artifact(), "measure": "character-level similarity"})
+            toy, formats = toy_game(ctx)
+            ctx.artifact("T", "toy_stage_decomposition", {**toy.artifact(), "measure": "character-level similarity",
+                                                         "format_shares": formats})
             evidence += toy_evidence(ctx, toy)
         evidence += run_counter_pressures(ctx)
         return evidence
