@@ -48,7 +48,9 @@ def test_sweeps_past_the_first_layer_keep_the_compositional_face_symmetric() -> 
 
 def test_eye_position_sweep_is_local_symmetric_and_touches_two_units() -> None:
     net = cppn.compositional_face()
-    sweep, _ = cppn.sweep_weight(net, (1, 0, 5), (-0.5, 0.5), 32)  # eye column's bias: moves both eyes
+    sweep, _ = cppn.sweep_weight(
+        net, (1, 0, 5), (-0.5, 0.5), 32
+    )  # eye column's bias: moves both eyes
     assert sweep.asymmetry == 0.0
     assert 0 < sweep.extent < 0.15
     assert sweep.units == 2.0  # the eye-column unit and the eye unit, nothing else
@@ -56,7 +58,9 @@ def test_eye_position_sweep_is_local_symmetric_and_touches_two_units() -> None:
 
 def test_an_x_weight_into_a_non_even_unit_breaks_symmetry() -> None:
     net = cppn.compositional_face()
-    sweep, images = cppn.sweep_weight(net, (0, 1, 0), (0.5,), 32)  # x into the "y" unit: tilts the face
+    sweep, images = cppn.sweep_weight(
+        net, (0, 1, 0), (0.5,), 32
+    )  # x into the "y" unit: tilts the face
     assert sweep.asymmetry > 0.1
     assert not np.array_equal(images[0], images[0][:, ::-1])
 
@@ -72,7 +76,9 @@ def test_change_measures_on_hand_built_images() -> None:
     assert cppn.change_asymmetry(before, mirrored) == 0.0
     assert cppn.change_extent(before, mirrored) == pytest.approx(8 / 64)
     assert cppn.change_extent(before, before + 0.3) == 1.0  # a global change covers every pixel
-    assert cppn.change_extent(before, before) == 0.0 and cppn.change_asymmetry(before, before) == 0.0
+    assert (
+        cppn.change_extent(before, before) == 0.0 and cppn.change_asymmetry(before, before) == 0.0
+    )
     assert cppn.image_asymmetry(one_side) == pytest.approx(2 * 4 * 0.5 / 64)
 
 
@@ -130,12 +136,22 @@ def test_prompt_sum_parses_without_evaluating() -> None:
 @pytest.mark.slow
 def test_quick_run_gives_valid_evidence_and_artifacts() -> None:
     store = Store.open(":memory:")
-    ctx = ExperimentContext(store=store, models=[], quick=True, seed=0, log=lambda m: None,
-                            options={"c5": {"sgd_steps": 300, "restart_steps": 50, "lm_steps": 300, "lm_test": 120}})
+    ctx = ExperimentContext(
+        store=store,
+        models=[],
+        quick=True,
+        seed=0,
+        log=lambda m: None,
+        options={"c5": {"sgd_steps": 300, "restart_steps": 50, "lm_steps": 300, "lm_test": 120}},
+    )
     evidence = FracturedInternals().run(ctx)
     metrics = {e.metric for e in evidence}
-    assert {"cppn_output_rmse", "sweep_asymmetry_sgd_minus_compositional", "sweep_extent_sgd_minus_compositional",
-            "sweep_units_sgd_minus_compositional"} <= metrics
+    assert {
+        "cppn_output_rmse",
+        "sweep_asymmetry_sgd_minus_compositional",
+        "sweep_extent_sgd_minus_compositional",
+        "sweep_units_sgd_minus_compositional",
+    } <= metrics
     for e in evidence:
         assert isinstance(e, Evidence) and e.claim == "c5" and e.quick
         assert e.verdict in ("supported", "contradicted", "inconclusive")

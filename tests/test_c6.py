@@ -10,7 +10,6 @@ from scipy.stats import chisquare
 from homogeny.experiments.c6_reliability import (
     LETTERS,
     NO_VERDICT_CODE,
-    REPLICATIONS,
     T_ZERO,
     TEMPERATURES,
     draw_verdicts,
@@ -121,7 +120,12 @@ def test_drawn_verdicts_have_the_distribution_of_engine_sampling(smollm: str, tm
     """The 100 replications are drawn from the letter distribution read once; this checks that
     sampling the verdict token through the engine at temperature 1 gives the same distribution."""
     from homogeny.experiments.base import ExperimentContext
-    from homogeny.experiments.c6_reliability import LogitReader, judge_tokens, letter_token_ids, raw_judge_prompt
+    from homogeny.experiments.c6_reliability import (
+        LogitReader,
+        judge_tokens,
+        letter_token_ids,
+        raw_judge_prompt,
+    )
     from homogeny.models import load_backend
     from homogeny.store import Store
     from homogeny.suites.catalog import judging_items

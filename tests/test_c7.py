@@ -18,9 +18,18 @@ from homogeny.toy.selftrain import RoundMetrics, SelfTrainConfig
 # A setup where collapse is known to happen: one-digit sums (100 problems, learnt in seconds),
 # sampling for self-training at a low temperature, which sharpens the model's style
 # distribution every round until minority styles vanish.
-SMALL = SelfTrainConfig(digits=1, pretrain_texts=1500, pretrain_steps=300, rounds=5, problems_per_round=24,
-                        samples_per_problem=6, train_temperature=0.5, finetune_steps=30, eval_problems=24,
-                        eval_samples=6)
+SMALL = SelfTrainConfig(
+    digits=1,
+    pretrain_texts=1500,
+    pretrain_steps=300,
+    rounds=5,
+    problems_per_round=24,
+    samples_per_problem=6,
+    train_temperature=0.5,
+    finetune_steps=30,
+    eval_problems=24,
+    eval_samples=6,
+)
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +41,9 @@ def pretrained() -> tuple[gpt.GPT, gpt.CharTokenizer]:
 
 def test_pass_at_k_matches_hand_computed_values() -> None:
     assert selftrain.pass_at_k(4, 1, 1) == pytest.approx(0.25)
-    assert selftrain.pass_at_k(5, 2, 2) == pytest.approx(1 - math.comb(3, 2) / math.comb(5, 2))  # 0.7
+    assert selftrain.pass_at_k(5, 2, 2) == pytest.approx(
+        1 - math.comb(3, 2) / math.comb(5, 2)
+    )  # 0.7
     assert selftrain.pass_at_k(4, 0, 4) == 0.0
     assert selftrain.pass_at_k(4, 1, 4) == 1.0
 
@@ -103,16 +114,30 @@ def test_exact_checker_keeps_accuracy_and_trains_only_on_correct_answers() -> No
 def test_self_training_is_deterministic_for_a_seed() -> None:
     model, tok = pretrained()
     config = SelfTrainConfig(**{**SMALL.__dict__, "rounds": 1})
-    runs = [selftrain.history_rows(selftrain.self_train(model, tok, "majority", config, seed=3)[1]) for _ in range(2)]
+    runs = [
+        selftrain.history_rows(selftrain.self_train(model, tok, "majority", config, seed=3)[1])
+        for _ in range(2)
+    ]
     assert runs[0] == runs[1]
 
 
 @pytest.mark.slow
 def test_quick_run_gives_valid_evidence_and_curves() -> None:
     store = Store.open(":memory:")
-    options = {"c7": {"pretrain_steps": 150, "rounds": 5, "problems_per_round": 8, "samples_per_problem": 3,
-                      "finetune_steps": 5, "eval_problems": 8, "eval_samples": 3}}
-    ctx = ExperimentContext(store=store, models=[], quick=True, seed=0, log=lambda m: None, options=options)
+    options = {
+        "c7": {
+            "pretrain_steps": 150,
+            "rounds": 5,
+            "problems_per_round": 8,
+            "samples_per_problem": 3,
+            "finetune_steps": 5,
+            "eval_problems": 8,
+            "eval_samples": 3,
+        }
+    }
+    ctx = ExperimentContext(
+        store=store, models=[], quick=True, seed=0, log=lambda m: None, options=options
+    )
     evidence = SelfImprovementAnchors().run(ctx)
     assert len(evidence) == 3 + 2 * len(selftrain.ANCHORS)
     for e in evidence:
@@ -122,4 +147,6 @@ def test_quick_run_gives_valid_evidence_and_curves() -> None:
     curves = store.artifact("c7", "self_training_curves")
     assert set(curves["coverage"]["series"]) == set(selftrain.FILTERS)
     assert len(curves["pass_at_1"]["x"]) == 6
-    assert store.artifact("c7", "self_training_histories")["checkpoints"] is None  # in-memory store: no files
+    assert (
+        store.artifact("c7", "self_training_histories")["checkpoints"] is None
+    )  # in-memory store: no files

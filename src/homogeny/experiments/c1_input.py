@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from itertools import zip_longest
 from typing import Any
 
@@ -28,7 +28,8 @@ from homogeny.suites.prompt import Prompt
 CLAIM = "c1"
 QUICK_FAMILIES = 4  # of the suite's quick set: two checkable, two open
 QUICK_PAIRS_FROM_FILE = 24
-MAX_TOKENS = {True: 20, False: 32}  # greedy output length, quick / full
+MAX_TOKENS = {True: 16, False: 32}  # greedy output length, quick / full
+REWRITE_MAX_TOKENS = 32  # a rewritten request is one short line
 FULL_REWRITE_FAMILIES = 22  # (c) regenerates every phrasing twice; half the suite fits 30 min
 # Zero-shot: with a worked example the small models copy the example instead of rewriting.
 REWRITE_INSTRUCTION = (
@@ -108,7 +109,7 @@ def is_correct(output: str, answer: str, aliases: Sequence[str] = ()) -> bool:
     return False
 
 
-def sign_test(differences: Sequence[float]) -> dict[str, float]:
+def sign_test(differences: Sequence[float] | np.ndarray) -> dict[str, float]:
     """Two-sided exact sign test of the median difference (zeros dropped), scipy binomtest."""
     from scipy.stats import binomtest
 
@@ -118,7 +119,7 @@ def sign_test(differences: Sequence[float]) -> dict[str, float]:
     return {"positive": positive, "nonzero": nonzero, "p": float(p)}
 
 
-def mcnemar_exact(low_ok: Sequence[bool], high_ok: Sequence[bool]) -> dict[str, float]:
+def mcnemar_exact(low_ok: Sequence[bool] | np.ndarray, high_ok: Sequence[bool] | np.ndarray) -> dict[str, float]:
     """McNemar's exact test on paired correctness: b = only the low-frequency variant right,
     c = only the high-frequency one right; p from a two-sided binomial test on b of b + c."""
     from scipy.stats import binomtest
@@ -146,7 +147,7 @@ def clean_rewrite(output: str, original: str) -> str:
     lines = [s.strip() for s in output.splitlines() if s.strip() and not s.strip().endswith(":")]
     line = lines[0] if lines else ""
     label, sep, rest = line.partition(":")
-    if sep and len(label) < 40 and re.search(r"rewr|request|plain|version", label, re.I) and rest.strip():
+    if sep and len(label) < 40 and re.search(r"rewr|request|plain|version", label, re.IGNORECASE) and rest.strip():
         line = rest.strip()
     line = line.strip("\"'“”*` ").strip()
     return line if 0 < len(line) <= 4 * len(original) + 40 else original
@@ -173,7 +174,7 @@ def balanced_families(families: dict[str, list[Prompt]], count: int) -> list[str
     return turns[:count]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _info(spec: str) -> Any:
     from homogeny.generate.engine import model_info
 
@@ -225,7 +226,8 @@ class InputFlattening:
         specs = [m for m in ctx.models if _info(m).backend in ("llamacpp", "hf")]
         if ctx.quick and specs:
             specs = [min(specs, key=lambda m: _info(m).params or 1e18)]
-        rows, plot = [], {"labels": [], "values": [], "low": [], "high": []}
+        rows: list[Evidence] = []
+        plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}
         for spec in specs:
             ctx.log(f"c1(a): hidden states of {_short(spec)}")
             backend = load_backend(spec, capability="hidden_states")
@@ -250,9 +252,9 @@ class InputFlattening:
         return rows
 
     # (b) ------------------------------------------------------------------------------------
-    def generate(self, ctx: ExperimentContext, spec: str, prompts: list[Prompt]) -> dict[str, str]:
+    def generate(self, ctx: ExperimentContext, spec: str, prompts: list[Prompt], max_tokens: int | None = None) -> dict[str, str]:
         """Greedy outputs of `spec` for `prompts` (cached by the engine), by prompt id."""
-        rows = ctx.sample(spec, prompts, 1, temperature=0.0, max_tokens=MAX_TOKENS[ctx.quick])
+        rows = ctx.sample(spec, prompts, 1, temperature=0.0, max_tokens=max_tokens or MAX_TOKENS[ctx.quick])
         return {pid: (r[0]["text"] if r else "") for pid, r in rows.items()}
 
     def outputs(self, ctx: ExperimentContext, prompts: list[Prompt]) -> dict[str, dict[str, str]]:
@@ -300,7 +302,8 @@ class InputFlattening:
             "synonym table": [Prompt(f"{p.id}/rule", rewrite_to_frequent(p.text), meta=p.meta) for p in users],
             "model rewriter": self.model_rewrites(ctx, users),
         }
-        evidence, plot = [], {"labels": [], "values": [], "low": [], "high": []}
+        evidence: list[Evidence] = []
+        plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}
         models = [_info(m).model_id for m in ctx.models]
         for name, new in rewritten.items():
             after = {spec: self.generate(ctx, spec, new) for spec in ctx.models}
@@ -313,21 +316,24 @@ class InputFlattening:
                     for s in ctx.models
                 ]
                 lost.append(float(np.mean(per_model)))
+            # a rewrite without a content word ("7 + 5 = 12") has no textual frequency
             gain = np.array([log_frequency(b.text) - log_frequency(a.text) for a, b in zip(users, new)])
+            gain = gain[np.isfinite(gain)]
             point, ci = _boot(np.array(lost), ctx.seed)
             for key, val in zip(("labels", "values", "low", "high"), (name, point, *ci)):
                 plot[key].append(val)
             evidence.append(make_evidence(
                 CLAIM, f"Does rewriting users' requests toward frequent words ({name}) cut output diversity across users? "
-                f"(mean log-frequency gain {gain.mean():+.2f}, {np.mean([a.text != b.text for a, b in zip(users, new)]):.0%} of requests changed)",
+                f"(mean log-frequency gain {(gain.mean() if gain.size else 0.0):+.2f}, {np.mean([a.text != b.text for a, b in zip(users, new)]):.0%} of requests changed)",
                 f"diversity lost, {name}",
                 "positive = outputs for the rewritten requests are more alike across users (1 - mean cosine) than before",
                 point, ci, len(lost), models=models, quick=ctx.quick,
             ))
-            if name == "model rewriter":
+            if name == "model rewriter" and len(gain) >= 2:
                 g_point, g_ci = _boot(gain, ctx.seed)
                 evidence.append(make_evidence(
-                    CLAIM, "Does a model asked for plain common words move requests toward higher textual frequency?",
+                    CLAIM, "Does a model asked for plain common words move requests toward higher textual frequency? "
+                    f"({len(users) - len(gain)} rewrites without a content word left out)",
                     "frequency gain, model rewriter",
                     "positive = rewritten requests score a higher mean log word frequency (Lu et al. 2026)",
                     g_point, g_ci, len(gain), models=[_info(self.rewriter(ctx)).model_id], quick=ctx.quick,
@@ -345,7 +351,7 @@ class InputFlattening:
 
     def model_rewrites(self, ctx: ExperimentContext, users: list[Prompt]) -> list[Prompt]:
         asks = [Prompt(f"{p.id}/ask-rewrite", f"{REWRITE_INSTRUCTION}\n\nRequest: {p.text}") for p in users]
-        replies = self.generate(ctx, self.rewriter(ctx), asks)
+        replies = self.generate(ctx, self.rewriter(ctx), asks, REWRITE_MAX_TOKENS)
         return [Prompt(f"{p.id}/model", clean_rewrite(replies[a.id], p.text), meta=p.meta) for p, a in zip(users, asks)]
 
     # (d) ------------------------------------------------------------------------------------
@@ -366,8 +372,8 @@ class InputFlattening:
             text_pairs = [(lo.text, hi.text) for lo, hi in filter(None, all_pairs)]
             source = f"{len(text_pairs)} checkable paraphrase families (rarest vs most common phrasing)"
         evidence = self.nll_rows(ctx, text_pairs, source)
-        checkable = [frequency_pair(g) for g in families.values() if g[0].meta["kind"] == "checkable"]
-        checkable = [p for p in checkable if p is not None]
+        found = [frequency_pair(g) for g in families.values() if g[0].meta["kind"] == "checkable"]
+        checkable = [p for p in found if p is not None]
         if len(checkable) >= 2:
             evidence += self.accuracy_rows(ctx, checkable, outputs)
         return evidence
@@ -376,7 +382,8 @@ class InputFlattening:
         from homogeny.experiments.c6_reliability import LogitReader
         from homogeny.models import load_backend
 
-        rows, plot = [], {"labels": [], "values": [], "low": [], "high": []}
+        rows: list[Evidence] = []
+        plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}
         for spec in ctx.models:
             if _info(spec).backend != "llamacpp":
                 ctx.log(f"c1(d): {_short(spec)} gives no exact logits here; NLL skipped")
@@ -406,12 +413,12 @@ class InputFlattening:
         from homogeny.metrics import paired_difference_ci
 
         rows = []
-        for spec, out in outputs.items():
-            def ok(p: Prompt) -> bool:
-                return is_correct(out[p.id], str(p.meta.get("answer", "")), p.meta.get("answer_aliases", ()))
+        def ok(out: dict[str, str], p: Prompt) -> bool:
+            return is_correct(out[p.id], str(p.meta.get("answer", "")), p.meta.get("answer_aliases", ()))
 
-            low_ok = np.array([ok(lo) for lo, _ in pairs], dtype=float)
-            high_ok = np.array([ok(hi) for _, hi in pairs], dtype=float)
+        for spec, out in outputs.items():
+            low_ok = np.array([ok(out, lo) for lo, _ in pairs], dtype=float)
+            high_ok = np.array([ok(out, hi) for _, hi in pairs], dtype=float)
             ci = paired_difference_ci(high_ok, low_ok, seed=ctx.seed)
             test = mcnemar_exact(low_ok.astype(bool), high_ok.astype(bool))
             rows.append(make_evidence(

@@ -54,7 +54,7 @@ class C2Settings:
     mix: tuple[tuple[str, float], ...] = (("code", 0.2), ("tagged", 0.3), ("nl", 0.5))
     max_operand: int = 9
     corpus_docs: int = 8000
-    pretrain_steps: int = 500
+    pretrain_steps: int = 600
     pretrain_batch: int = 32
     pretrain_lr: float = 3e-3
     block_size: int = 128

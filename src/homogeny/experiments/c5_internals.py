@@ -53,8 +53,17 @@ class C5Settings:
 
 DEFAULT = C5Settings()
 QUICK = C5Settings(seeds=2, sgd_steps=1200, restarts=3, restart_steps=150, deltas=(-1.5, -0.5, 0.5, 1.5),
-                   lm_size="small", lm_steps=700, lm_train=2000, lm_test=200,
-                   noise_scales=(0.05, 0.2, 0.8), real_prompts=12, bootstrap=300)
+                   lm_steps=700, lm_train=2000, lm_test=200, noise_scales=(0.05, 0.2, 0.8),
+                   real_prompts=12, bootstrap=300)
+SWEEP_METRICS = {
+    "asymmetry": ("sweep_asymmetry_sgd_minus_compositional",
+                  ("left-right asymmetry of a weight sweep's image change (0 = mirror-symmetric, "
+                   "1 = one-sided), SGD minus compositional")),
+    "extent": ("sweep_extent_sgd_minus_compositional",
+               "share of pixels a weight sweep changes by > 10% of its largest change, SGD minus compositional"),
+    "units": ("sweep_units_sgd_minus_compositional",
+              "share of hidden units whose activation maps a weight sweep changes, SGD minus compositional"),
+}
 
 
 def nested_bootstrap_difference(a: list[np.ndarray], b: list[np.ndarray], n_resamples: int = 1000,
@@ -68,7 +77,8 @@ def nested_bootstrap_difference(a: list[np.ndarray], b: list[np.ndarray], n_resa
     stats = np.empty(n_resamples)
     for r in range(n_resamples):
         picks = rng.integers(0, len(a), size=len(a))
-        stats[r] = np.mean([rng.choice(a[s], a[s].size).mean() - rng.choice(b[s], b[s].size).mean() for s in picks])
+        stats[r] = np.mean([rng.choice(a[i], a[i].size).mean() - rng.choice(b[i], b[i].size).mean()
+                            for i in picks])
     low, high = np.percentile(stats, [2.5, 97.5])
     return point, min(float(low), point), max(float(high), point)
 
@@ -82,82 +92,57 @@ class FracturedInternals:
 
     def run(self, ctx: ExperimentContext) -> list[Evidence]:
         """Measure C5 at every level this context allows and return the evidence rows."""
-        settings = QUICK if ctx.quick else DEFAULT
-        settings = replace(settings, **{k: v for k, v in ctx.options.get("c5", {}).items() if hasattr(settings, k)})
-        evidence = self.cppn_evidence(ctx, settings)
-        evidence += self.toy_lm_evidence(ctx, settings)
-        evidence += self.real_model_evidence(ctx, settings)
-        return evidence
+        s = QUICK if ctx.quick else DEFAULT
+        s = replace(s, **{k: v for k, v in ctx.options.get("c5", {}).items() if hasattr(s, k)})
+        return self.cppn_evidence(ctx, s) + self.toy_lm_evidence(ctx, s) + self.real_model_evidence(ctx, s)
 
     # ---- level 1: CPPN weight sweeps ----------------------------------------------------
 
     def cppn_evidence(self, ctx: ExperimentContext, s: C5Settings) -> list[Evidence]:
-        """Compositional vs SGD face CPPNs: output agreement and the three sweep measures."""
+        """Compositional vs SGD face CPPNs: output agreement and the three sweep measures,
+        with CIs over seeds (each seed jitters the face) and weights."""
         seeds = [ctx.seed + i for i in range(s.seeds)]
         comps = [cppn.compositional_face(cppn.face_params(sd)) for sd in seeds]
         targets = [cppn.render(c, s.image_size) for c in comps]
         ctx.log(f"c5: training {len(seeds)} SGD CPPNs ({s.sgd_steps} Adam steps)")
-        trained = cppn.train_sgd_cppns(targets, seeds, steps=s.sgd_steps, restarts=s.restarts,
-                                       restart_steps=s.restart_steps)
-        sgds = [net for net, _ in trained]
+        sgds = [net for net, _ in cppn.train_sgd_cppns(targets, seeds, steps=s.sgd_steps, restarts=s.restarts,
+                                                        restart_steps=s.restart_steps)]
         rmse = np.array([np.sqrt(np.mean((cppn.render(n, s.image_size) - t) ** 2)) for n, t in zip(sgds, targets)])
-        measures: dict[str, tuple[list[np.ndarray], list[np.ndarray]]] = {"asymmetry": ([], []), "extent": ([], []), "units": ([], [])}
-        inert = {"compositional": [], "sgd": []}
-        for comp, sgd in zip(comps, sgds):
-            for side, net in ((1, comp), (0, sgd)):
-                live = [w for w in cppn.sweep_all(net, s.deltas, s.image_size) if not w.inert]
-                inert["compositional" if side else "sgd"].append(1 - len(live) / net.n_weights)
-                hidden = cppn.n_hidden_units(net)
-                measures["asymmetry"][side].append(np.array([w.asymmetry for w in live]))
-                measures["extent"][side].append(np.array([w.extent for w in live]))
-                measures["units"][side].append(np.array([w.units / hidden for w in live]))
-        self._store_cppn_artifacts(ctx, s, comps[0], sgds[0], measures, rmse, inert)
-        return [self._agreement_evidence(ctx, s, rmse)] + [
-            self._sweep_evidence(ctx, s, name, *measures[name]) for name in ("asymmetry", "extent", "units")
-        ]
+        summaries = {name: [cppn.sweep_summary(n, s.deltas, s.image_size) for n in nets]
+                     for name, nets in (("compositional", comps), ("sgd", sgds))}
+        ctx.artifact(CLAIM, "cppn_sweep_measures", {
+            "labels": [f"{m} {net}" for m in SWEEP_METRICS for net in summaries],
+            "values": [float(np.mean([x[m].mean() for x in summaries[net]])) for m in SWEEP_METRICS for net in summaries],
+            "title": "Weight sweeps: mean change measures per network",
+        })
+        ctx.artifact(CLAIM, "cppn_sweep_images", {
+            "size": s.image_size, "rmse": rmse.tolist(),
+            "inert_share": {net: [x["inert_share"] for x in summaries[net]] for net in summaries},
+            "nets": {"compositional": cppn.example_sweeps(comps[0], size=s.image_size),
+                     "sgd": cppn.example_sweeps(sgds[0], size=s.image_size)},
+        })
+        rows = [self._agreement_evidence(ctx, s, rmse)]
+        for m, (metric, sign) in SWEEP_METRICS.items():
+            sgd, comp = [x[m] for x in summaries["sgd"]], [x[m] for x in summaries["compositional"]]
+            point, lo, hi = nested_bootstrap_difference(sgd, comp, s.bootstrap, ctx.seed)
+            rows.append(make_evidence(
+                CLAIM, "Does sweeping one weight change the SGD network more globally and asymmetrically "
+                "than the compositional one?", metric, sign, point, (lo, hi),
+                n=sum(x.size for x in sgd + comp), threshold=0.0, predicted="above", quick=ctx.quick,
+                plot={"labels": ["compositional", "SGD"],
+                      "values": [float(np.mean([x.mean() for x in comp])), float(np.mean([x.mean() for x in sgd]))]},
+            ))
+        return rows
 
     def _agreement_evidence(self, ctx: ExperimentContext, s: C5Settings, rmse: np.ndarray) -> Evidence:
         ci = bootstrap_ci(np.mean, rmse, n_resamples=s.bootstrap, seed=ctx.seed) if rmse.size > 1 else None
         lo, hi = (ci.low, ci.high) if ci else (float(rmse[0]), float(rmse[0]))
         return make_evidence(
-            CLAIM, "Do the SGD-trained and the compositional CPPN draw the same image?",
-            "cppn_output_rmse", "pixel RMSE between the two networks' images (below 0.05 = same picture)",
-            float(rmse.mean()), (lo, hi), n=int(rmse.size), threshold=0.05, predicted="below",
-            plot={"labels": [f"seed {i}" for i in range(rmse.size)], "values": rmse.tolist()}, quick=ctx.quick,
+            CLAIM, "Do the SGD-trained and the compositional CPPN draw the same image?", "cppn_output_rmse",
+            "pixel RMSE between the two networks' images (below 0.05 = same picture)", float(rmse.mean()),
+            (lo, hi), n=int(rmse.size), threshold=0.05, predicted="below", quick=ctx.quick,
+            plot={"labels": [f"seed {i}" for i in range(rmse.size)], "values": rmse.tolist()},
         )
-
-    def _sweep_evidence(self, ctx: ExperimentContext, s: C5Settings, name: str,
-                        sgd: list[np.ndarray], comp: list[np.ndarray]) -> Evidence:
-        what = {
-            "asymmetry": ("sweep_asymmetry_sgd_minus_compositional",
-                          "left-right asymmetry of a weight sweep's image change (0 = mirror-symmetric, 1 = one-sided), SGD minus compositional"),
-            "extent": ("sweep_extent_sgd_minus_compositional",
-                       "share of pixels a weight sweep changes by > 10% of its largest change, SGD minus compositional"),
-            "units": ("sweep_units_sgd_minus_compositional",
-                      "share of hidden units whose activation maps a weight sweep changes, SGD minus compositional"),
-        }[name]
-        point, lo, hi = nested_bootstrap_difference(sgd, comp, s.bootstrap, ctx.seed)
-        return make_evidence(
-            CLAIM, "Does sweeping one weight change the SGD network more globally and asymmetrically than the compositional one?",
-            what[0], what[1], point, (lo, hi), n=sum(x.size for x in sgd) + sum(x.size for x in comp),
-            threshold=0.0, predicted="above",
-            plot={"labels": ["compositional", "SGD"],
-                  "values": [float(np.mean([x.mean() for x in comp])), float(np.mean([x.mean() for x in sgd]))]},
-            quick=ctx.quick,
-        )
-
-    def _store_cppn_artifacts(self, ctx: ExperimentContext, s: C5Settings, comp: cppn.CPPN, sgd: cppn.CPPN,
-                              measures: dict[str, tuple[list[np.ndarray], list[np.ndarray]]],
-                              rmse: np.ndarray, inert: dict[str, list[float]]) -> None:
-        ctx.artifact(CLAIM, "cppn_sweep_measures", {
-            "labels": [f"{m} {net}" for m in measures for net in ("compositional", "SGD")],
-            "values": [float(np.mean([x.mean() for x in measures[m][side]])) for m in measures for side in (1, 0)],
-            "title": "Weight sweeps: mean change measures per network",
-        })
-        ctx.artifact(CLAIM, "cppn_sweep_images", {
-            "size": s.image_size, "rmse": rmse.tolist(), "inert_share": inert,
-            "nets": {"compositional": _example_sweeps(comp, s), "sgd": _example_sweeps(sgd, s)},
-        })
 
     # ---- level 2: tiny GPTs with identical greedy outputs -------------------------------
 
@@ -176,7 +161,8 @@ class FracturedInternals:
             noisy = _noised_copy(model_a, scale, ctx.seed + 100 + i)
             ladder.append((scale, _toy_greedy(noisy, tok, test), _toy_states(noisy, tok, test)))
         result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, ctx.seed)
-        result["accuracy"] = [float(np.mean([o == str(prompt_sum(p)) for o, p in zip(out, test)])) for out in (out_a, out_b)]
+        result["accuracy"] = [float(np.mean([o == str(prompt_sum(p)) for o, p in zip(out, test)]))
+                              for out in (out_a, out_b)]
         ctx.artifact(CLAIM, "toy_lm_output_vs_representation", _ladder_plot(result, "toy GPT"))
         return _comparison_evidence(ctx, result, "toy_lm", models=())
 
@@ -193,7 +179,7 @@ class FracturedInternals:
 
             backends = [load_backend(m, capability="hidden_states") for m in ctx.models[:2]]
         except Exception as exc:  # noqa: BLE001 - any load failure only skips this level
-            ctx.log(f"c5: real-model level skipped ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+            ctx.log(f"c5: real-model level skipped ({(str(exc) or type(exc).__name__).splitlines()[0]})")
             return []
         if not all(hasattr(b, m) for b in backends for m in ("hidden_states", "greedy", "perturbed")):
             ctx.log("c5: real-model level skipped (backend lacks hidden_states/greedy/perturbed)")
@@ -206,15 +192,11 @@ class FracturedInternals:
         for i, scale in enumerate(s.noise_scales):
             with first.perturbed(scale, seed=ctx.seed + 100 + i):
                 ladder.append((scale, _real_greedy(first, prompts), _real_states(first, prompts)))
-        if len(backends) < 2:
-            out_b, st_b = out_a, st_a
-        else:
-            out_b, st_b = _real_greedy(backends[1], prompts), _real_states(backends[1], prompts)
+        second = backends[-1]
+        out_b, st_b = (out_a, st_a) if second is first else (_real_greedy(second, prompts), _real_states(second, prompts))
         result = matched_agreement_comparison(out_a, st_a, out_b, st_b, ladder, ctx.seed)
         ctx.artifact(CLAIM, "real_output_vs_representation", _ladder_plot(result, ctx.models[0]))
-        if len(backends) < 2:
-            return []
-        return _comparison_evidence(ctx, result, "real", models=tuple(ctx.models[:2]))
+        return [] if second is first else _comparison_evidence(ctx, result, "real", models=tuple(ctx.models[:2]))
 
 
 # ---- the output-identical comparison shared by levels 2 and 3 ------------------------------
@@ -236,37 +218,36 @@ def matched_agreement_comparison(
     pick = next((i for i, g in enumerate(agreements) if g <= agree_ab), len(ladder) - 1)
     scale, out_c, st_c = ladder[pick]
     same = np.array([i for i, (a, b, c) in enumerate(zip(out_a, out_b, out_c)) if a == b == c])
-    pairs = _layer_pairs(len(st_a), len(st_b))
+    pairs, own = _layer_pairs(len(st_a), len(st_b)), [(i, i) for i in range(len(st_a))]
     k = int(min(10, max(1, same.size // 4)))
 
-    def similarity(idx: np.ndarray, other: list[np.ndarray], layer_pairs: list[tuple[int, int]], knn: bool) -> float:
-        vals = [mutual_knn_alignment(st_a[i][idx], other[j][idx], k) if knn else linear_cka(st_a[i][idx], other[j][idx])
-                for i, j in layer_pairs]
-        return float(np.mean(vals))
+    def similarity(idx: np.ndarray, other: list[np.ndarray], layers: list[tuple[int, int]], knn: bool) -> float:
+        return float(np.mean([mutual_knn_alignment(st_a[i][idx], other[j][idx], k) if knn
+                              else linear_cka(st_a[i][idx], other[j][idx]) for i, j in layers]))
 
-    own = [(i, i) for i in range(len(st_a))]
-    out: dict[str, Any] = {"agreement_ab": agree_ab, "noise_scales": [sc for sc, _, _ in ladder],
-                           "noise_agreement": agreements, "matched_scale": scale,
-                           "matched_agreement": agreements[pick], "n_identical": int(same.size)}
-    out["noise_cka"] = [_safe(lambda: _mean_cka(st_a, l_st, out_a, l_out)) for _, l_out, l_st in ladder]
+    out: dict[str, Any] = {
+        "agreement_ab": agree_ab, "noise_scales": [sc for sc, _, _ in ladder], "noise_agreement": agreements,
+        "matched_scale": scale, "matched_agreement": agreements[pick], "n_identical": int(same.size),
+        "noise_cka": [_safe(_mean_cka, st_a, l_st, out_a, l_out) for _, l_out, l_st in ladder],
+    }
     if same.size < 8:
         return out
     for name, knn in (("cka", False), ("knn", True)):
         out[f"{name}_ab"] = similarity(same, st_b, pairs, knn)
         out[f"{name}_copy"] = similarity(same, st_c, own, knn)
         out[f"{name}_diff"] = grouped_jackknife_ci(
-            lambda idx: similarity(idx, st_c, own, knn) - similarity(idx, st_b, pairs, knn), same, seed=seed)
+            lambda idx, knn=knn: similarity(idx, st_c, own, knn) - similarity(idx, st_b, pairs, knn), same, seed=seed)
     return out
 
 
-def grouped_jackknife_ci(statistic: Any, items: np.ndarray, groups: int = 20, seed: int = 0) -> tuple[float, float, float]:
+def grouped_jackknife_ci(statistic: Any, items: np.ndarray, groups: int = 20,
+                         seed: int = 0) -> tuple[float, float, float]:
     """Normal 95% interval from a delete-a-group jackknife (Efron & Tibshirani 1993, ch. 11)
     of statistic(items). Used for similarities over prompts instead of the bootstrap, whose
     duplicated prompts are each other's nearest neighbours and inflate CKA and k-NN alike.
     Returns (point, low, high)."""
     point = float(statistic(items))
-    order = np.random.default_rng(seed).permutation(items.size)
-    folds = np.array_split(order, min(groups, items.size))
+    folds = np.array_split(np.random.default_rng(seed).permutation(items.size), min(groups, items.size))
     values = np.array([statistic(np.delete(items, fold)) for fold in folds])
     g = len(folds)
     se = float(np.sqrt((g - 1) / g * np.sum((values - values.mean()) ** 2)))
@@ -277,12 +258,14 @@ def _mean_cka(st_a: list[np.ndarray], st_c: list[np.ndarray], out_a: list[str], 
     from homogeny.metrics.representational import linear_cka
 
     idx = np.array([i for i, (a, c) in enumerate(zip(out_a, out_c)) if a == c])
-    return float(np.mean([linear_cka(x[idx], y[idx]) for x, y in zip(st_a, st_c)])) if idx.size >= 8 else float("nan")
+    if idx.size < 8:
+        return float("nan")
+    return float(np.mean([linear_cka(x[idx], y[idx]) for x, y in zip(st_a, st_c)]))
 
 
-def _safe(fn: Any) -> float | None:
+def _safe(fn: Any, *args: Any) -> float | None:
     try:
-        value = fn()
+        value = fn(*args)
     except Exception:  # noqa: BLE001 - a degenerate layer (constant states) leaves a gap in the curve
         return None
     return value if np.isfinite(value) else None
@@ -293,7 +276,8 @@ def _layer_pairs(n_a: int, n_b: int) -> list[tuple[int, int]]:
     return [(i, min(n_b - 1, round((i + 1) * n_b / n_a) - 1)) for i in range(n_a)]
 
 
-def _comparison_evidence(ctx: ExperimentContext, r: dict[str, Any], level: str, models: tuple[str, ...]) -> list[Evidence]:
+def _comparison_evidence(ctx: ExperimentContext, r: dict[str, Any], level: str,
+                         models: tuple[str, ...]) -> list[Evidence]:
     if "cka_diff" not in r:
         ctx.log(f"c5: {level}: only {r['n_identical']} output-identical prompts; no representation evidence")
         return []
@@ -301,23 +285,22 @@ def _comparison_evidence(ctx: ExperimentContext, r: dict[str, Any], level: str, 
     for name, label in (("cka", "debiased linear CKA"), ("knn", "mutual k-NN alignment")):
         point, lo, hi = r[f"{name}_diff"]
         rows.append(make_evidence(
-            CLAIM, "At equal output agreement, are independently trained models' internals further apart than a noised copy's?",
-            f"{level}_{name}_copy_minus_pair",
-            f"{label} to model A on output-identical prompts: noised copy of A (outputs agree {r['matched_agreement']:.0%}) "
-            f"minus independently trained model B (outputs agree {r['agreement_ab']:.0%}); > 0 = same outputs hide different insides",
-            point, (lo, hi), n=r["n_identical"], threshold=0.0, predicted="above",
+            CLAIM, "At equal output agreement, are independently trained models' internals further apart "
+            "than a noised copy's?", f"{level}_{name}_copy_minus_pair",
+            f"{label} to model A on output-identical prompts: noised copy of A (outputs agree "
+            f"{r['matched_agreement']:.0%}) minus independently trained model B (outputs agree "
+            f"{r['agreement_ab']:.0%}); > 0 = same outputs hide different insides",
+            point, (lo, hi), n=r["n_identical"], threshold=0.0, predicted="above", models=models, quick=ctx.quick,
             plot={"labels": ["noised copy", "other model"], "values": [r[f"{name}_copy"], r[f"{name}_ab"]]},
-            models=models, quick=ctx.quick,
         ))
     return rows
 
 
 def _ladder_plot(r: dict[str, Any], label: str) -> dict[str, Any]:
+    keys = ("agreement_ab", "cka_ab", "knn_ab", "cka_copy", "knn_copy", "matched_scale", "n_identical", "accuracy")
     return {"x": r["noise_scales"], "xlabel": "weight noise (x each tensor's std)",
             "series": {"output agreement with clean": r["noise_agreement"], "CKA to clean (same outputs)": r["noise_cka"]},
-            "title": f"{label}: outputs and internals under weight noise", "pair": {
-                k: r.get(k) for k in ("agreement_ab", "cka_ab", "knn_ab", "cka_copy", "knn_copy", "matched_scale",
-                                      "n_identical", "accuracy")}}
+            "title": f"{label}: outputs and internals under weight noise", "pair": {k: r.get(k) for k in keys}}
 
 
 # ---- toy GPT helpers --------------------------------------------------------------------------
@@ -335,7 +318,8 @@ def _addition_lm(s: C5Settings, seed: int) -> tuple[Any, Any]:
     problems = arithmetic.addition_problems(s.lm_train, seed=1, digits=2)  # the same data for every seed
     texts = [p.prompt + arithmetic.format_addition(p, "direct") for p in problems]
     tok = gpt.CharTokenizer("0123456789+=")
-    model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, init_seed=seed, **gpt.SIZES[s.lm_size]))
+    config = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=16, init_seed=seed, **gpt.SIZES[s.lm_size])
+    model = gpt.GPT(config)
     gpt.train_lm(model, tok, texts, steps=s.lm_steps, batch_size=s.lm_batch, lr=s.lm_lr, seed=seed)
     return model, tok
 
@@ -351,13 +335,11 @@ def _toy_states(model: Any, tok: Any, prompts: list[str]) -> list[np.ndarray]:
     import torch
 
     ids = [[1] + tok.encode(p) for p in prompts]  # BOS + prompt
-    width = max(len(i) for i in ids)
-    batch = torch.zeros((len(ids), width), dtype=torch.long)
+    batch = torch.zeros((len(ids), max(len(i) for i in ids)), dtype=torch.long)
     for r, seq in enumerate(ids):
         batch[r, : len(seq)] = torch.tensor(seq)  # right padding: causal attention never sees it
     last = torch.tensor([len(i) - 1 for i in ids])
-    states = model.hidden_states(batch)[1:]
-    return [h[torch.arange(len(ids)), last].double().numpy() for h in states]
+    return [h[torch.arange(len(ids)), last].double().numpy() for h in model.hidden_states(batch)[1:]]
 
 
 def _noised_copy(model: Any, scale: float, seed: int) -> Any:
@@ -384,17 +366,3 @@ def _real_states(backend: Any, prompts: list[str]) -> list[np.ndarray]:
     """Per layer (embeddings excluded): (n_prompts, d) hidden state at each prompt's last token."""
     per_text = backend.hidden_states(prompts)
     return [np.stack([h[layer, -1] for h in per_text]).astype(np.float64) for layer in range(1, per_text[0].shape[0])]
-
-
-def _example_sweeps(net: cppn.CPPN, s: C5Settings, n_weights: int = 4) -> dict[str, Any]:
-    """Images of a few weight sweeps (the largest-change weights of the first hidden layers),
-    rounded to 3 decimals, for the report's sweep figure."""
-    shown_deltas = (-1.5, -0.5, 0.5, 1.5)
-    sweeps = [(w, sw) for w, sw in zip(net.weight_index(), cppn.sweep_all(net, shown_deltas, s.image_size)) if not sw.inert]
-    sweeps.sort(key=lambda p: -p[1].max_change)
-    out = []
-    for where, _ in sweeps[:n_weights]:
-        _, images = cppn.sweep_weight(net, where, shown_deltas, s.image_size)
-        out.append({"weight": list(where), "deltas": list(shown_deltas),
-                    "images": [np.round(img, 3).tolist() for img in images]})
-    return {"base": np.round(cppn.render(net, s.image_size), 3).tolist(), "sweeps": out}

@@ -55,11 +55,13 @@ class C7Settings:
 
 DEFAULT = C7Settings()
 QUICK = C7Settings(
-    seeds=2, shared_pretraining=True,
+    seeds=2, shared_pretraining=True, bootstrap=300, gap_questions=8, gap_samples=3, refine_prompts=3,
+    refine_rounds=2, refine_candidates=3,
     config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, pretrain_batch=32, problems_per_round=12,
-                           samples_per_problem=4, finetune_steps=10, batch_size=16, eval_problems=12, eval_samples=4),
-    bootstrap=300, gap_questions=8, gap_samples=3, refine_prompts=3, refine_rounds=2, refine_candidates=3,
+                           samples_per_problem=4, finetune_steps=10, batch_size=16, eval_problems=12,
+                           eval_samples=4),
 )
+Histories = dict[str, list[list[selftrain.RoundMetrics]]]
 
 
 class SelfImprovementAnchors:
@@ -73,29 +75,25 @@ class SelfImprovementAnchors:
         """Run the toy self-training study (and the real-model checks when models are named)."""
         s = QUICK if ctx.quick else DEFAULT
         overrides = dict(ctx.options.get("c7", {}))
-        config_overrides = {k: overrides.pop(k) for k in list(overrides) if hasattr(s.config, k)}
-        s = replace(s, config=replace(s.config, **config_overrides), **{k: v for k, v in overrides.items() if hasattr(s, k)})
+        config = replace(s.config, **{k: overrides.pop(k) for k in list(overrides) if hasattr(s.config, k)})
+        s = replace(s, config=config, **{k: v for k, v in overrides.items() if hasattr(s, k)})
         histories = self.toy_histories(ctx, s)
-        evidence = self.toy_evidence(ctx, s, histories)
-        evidence += self.real_model_evidence(ctx, s)
-        return evidence
+        return self.toy_evidence(ctx, s, histories) + self.real_model_evidence(ctx, s)
 
     # ---- toy level ----------------------------------------------------------------------
 
-    def toy_histories(self, ctx: ExperimentContext, s: C7Settings) -> dict[str, list[list[selftrain.RoundMetrics]]]:
+    def toy_histories(self, ctx: ExperimentContext, s: C7Settings) -> Histories:
         """Per filter, per seed: the round-by-round metrics. Stores curves and checkpoints."""
         from homogeny.toy import arithmetic, gpt
 
-        histories: dict[str, list[list[selftrain.RoundMetrics]]] = {f: [] for f in selftrain.FILTERS}
+        histories: Histories = {f: [] for f in selftrain.FILTERS}
         curves: dict[str, list[float]] = {}
         folder = _checkpoint_folder(ctx)
         model = tok = None
-        for i in range(s.seeds):
-            seed = ctx.seed + i
+        for seed in range(ctx.seed, ctx.seed + s.seeds):
             if model is None or not s.shared_pretraining:
                 ctx.log(f"c7: seed {seed}: pretraining a {s.config.model_size} GPT ({s.config.pretrain_steps} steps)")
-                model, tok, curve = selftrain.pretrain(s.config, seed)
-                curves[f"seed {seed}"] = curve
+                model, tok, curves[f"seed {seed}"] = selftrain.pretrain(s.config, seed)
                 if folder:
                     gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
             problems = arithmetic.addition_problems(s.config.eval_problems, seed=10_000 + seed, digits=s.config.digits)
@@ -109,7 +107,7 @@ class SelfImprovementAnchors:
         self._store_curves(ctx, s, histories, curves, folder)
         return histories
 
-    def _store_curves(self, ctx: ExperimentContext, s: C7Settings, histories: dict[str, list[list[selftrain.RoundMetrics]]],
+    def _store_curves(self, ctx: ExperimentContext, s: C7Settings, histories: Histories,
                       pretrain_curves: dict[str, list[float]], folder: Path | None) -> None:
         rounds = list(range(s.config.rounds + 1))
         ctx.artifact(CLAIM, "self_training_curves", {
@@ -118,31 +116,29 @@ class SelfImprovementAnchors:
                                 for name, runs in histories.items()}}
             for metric in CURVE_METRICS
         })
-        step = max(1, len(next(iter(pretrain_curves.values()))) // 100)
+        length = len(next(iter(pretrain_curves.values())))
+        step = max(1, length // 100)
         ctx.artifact(CLAIM, "pretraining_loss", {
-            "x": list(range(0, len(next(iter(pretrain_curves.values()))), step)), "xlabel": "step", "ylabel": "loss",
+            "x": list(range(0, length, step)), "xlabel": "step", "ylabel": "loss",
             "series": {k: v[::step] for k, v in pretrain_curves.items()},
         })
         ctx.artifact(CLAIM, "self_training_histories", {
             "filters": {name: [selftrain.history_rows(h) for h in runs] for name, runs in histories.items()},
-            "config": {k: v for k, v in vars(s.config).items()}, "checkpoints": str(folder) if folder else None,
+            "config": dict(vars(s.config)), "checkpoints": str(folder) if folder else None,
         })
 
-    def toy_evidence(self, ctx: ExperimentContext, s: C7Settings, histories: dict[str, list[list[selftrain.RoundMetrics]]]) -> list[Evidence]:
+    def toy_evidence(self, ctx: ExperimentContext, s: C7Settings, histories: Histories) -> list[Evidence]:
         """Coverage lost per round by the unanchored loops; the anchors' savings (coverage and
         pass@1 lost per round) over the majority-vote loop."""
         def losses(name: str, metric: str) -> np.ndarray:
             return np.array([selftrain.loss_per_round(h, metric) for h in histories[name]])
 
-        rows = []
-        for name in UNANCHORED:
-            rows.append(self._evidence(
-                ctx, s, f"toy_{name}_coverage_lost_per_round",
-                "Does self-training with no external anchor lose correct solution styles round after round?",
-                f"coverage (share of each problem's known correct solutions produced) lost per round "
-                f"(minus the slope over rounds), filter '{name}'",
-                losses(name, "coverage"), None,
-            ))
+        rows = [self._evidence(
+            ctx, s, f"toy_{name}_coverage_lost_per_round",
+            "Does self-training with no external anchor lose correct solution styles round after round?",
+            f"coverage (share of each problem's known correct solutions produced) lost per round "
+            f"(minus the slope over rounds), filter '{name}'", losses(name, "coverage"), None,
+        ) for name in UNANCHORED]
         for anchor in selftrain.ANCHORS:
             for metric, label in (("coverage", "coverage of the known correct solutions"), ("pass_at_1", "pass@1")):
                 rows.append(self._evidence(
@@ -176,7 +172,11 @@ class SelfImprovementAnchors:
         if not ctx.models:
             return []
         try:
-            from homogeny.suites.catalog import factual_qa_prompts, math_problem_prompts, open_ended_prompts
+            from homogeny.suites.catalog import (
+                factual_qa_prompts,
+                math_problem_prompts,
+                open_ended_prompts,
+            )
         except ImportError as exc:
             ctx.log(f"c7: real-model level skipped (suites unavailable: {exc})")
             return []
@@ -192,8 +192,10 @@ class SelfImprovementAnchors:
 
 # ---- real models: generation-verification gap -----------------------------------------------
 
-VERIFY = ("Question: {question}\nProposed answer: {answer}\n"
-          "Is the proposed answer correct? Reply with only yes or no.")
+VERIFY = (
+    "Question: {question}\nProposed answer: {answer}\n"
+    "Is the proposed answer correct? Reply with only yes or no."
+)
 IMPROVE = "Improve your answer. Reply with the improved answer only."
 
 
@@ -209,7 +211,8 @@ def fact_correct(prompt: Any, text: str) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(n.lower())}(?!\w)", text.lower()) for n in names if n)
 
 
-def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any], check: Any) -> dict[str, Any]:
+def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any],
+                      check: Any) -> dict[str, Any]:
     """Song et al.'s generation-verification gap per question: accuracy of the samples the model
     itself judges correct minus accuracy of all samples (a question whose samples the model
     rejects entirely keeps gap 0: the filter changed nothing it could use)."""
@@ -222,7 +225,8 @@ def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts
     before, after = [], []
     for p in prompts:
         correct = [check(p, row["text"]) for row in answers[p.id]]
-        said_yes = [verdicts[f"{p.id}/verify{i}"][0]["text"].strip().lower().startswith("yes") for i in range(len(correct))]
+        said_yes = [verdicts[f"{p.id}/verify{i}"][0]["text"].strip().lower().startswith("yes")
+                    for i in range(len(correct))]
         kept = [c for c, y in zip(correct, said_yes) if y]
         before.append(float(np.mean(correct)))
         after.append(float(np.mean(kept)) if kept else before[-1])
@@ -232,7 +236,8 @@ def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts
             "relative_gap": float(gaps.mean() / (1 - acc)) if acc < 1 else 0.0}
 
 
-def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list[Any], fact_q: list[Any]) -> list[Evidence]:
+def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list[Any],
+                 fact_q: list[Any]) -> list[Evidence]:
     """Generation-verification gap on arithmetic minus the gap on factual questions (Song et al.
     2024 find the factual gap near zero; a positive difference is self-improvement headroom)."""
     from scipy import stats as sps
@@ -243,12 +248,14 @@ def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list
     point = float(a.mean() - b.mean())
     if np.ptp(np.concatenate([a, b])) == 0:
         lo = hi = point
-    else:
+    else:  # two independent question sets: each resampled on its own
         res = sps.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis), paired=False,
                             n_resamples=s.bootstrap, method="percentile", random_state=np.random.default_rng(ctx.seed))
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    ctx.artifact(CLAIM, f"gv_gap_{_slug(model)}", {k: {n: (v.tolist() if isinstance(v, np.ndarray) else v) for n, v in d.items()}
-                                                   for k, d in (("arithmetic", math_gap), ("factual", fact_gap))})
+    ctx.artifact(CLAIM, f"gv_gap_{_slug(model)}", {
+        task: {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+        for task, d in (("arithmetic", math_gap), ("factual", fact_gap))
+    })
     return [make_evidence(
         CLAIM, "Is the generation-verification gap larger on arithmetic than on factual questions?",
         f"gv_gap_arithmetic_minus_factual[{_slug(model)}]",
@@ -261,7 +268,8 @@ def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list
 # ---- real models: self-refinement with and without a novelty judge -----------------------
 
 
-def refinement_trajectories(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any], judge: bool) -> dict[str, list[str]]:
+def refinement_trajectories(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any],
+                            judge: bool) -> dict[str, list[str]]:
     """Answers chosen over `refine_rounds` rounds of "improve your answer". Each round samples
     `refine_candidates` replies; the self loop keeps the model's first reply, the judged loop
     the reply least similar (max cosine of sentence embeddings) to every earlier answer."""
@@ -293,8 +301,7 @@ def refinement_evidence(ctx: ExperimentContext, s: C7Settings, model: str, promp
         per_prompt = []
         for p in prompts:
             emb = np.asarray(ctx.embed(chosen[p.id]))
-            gram = emb @ emb.T
-            per_prompt.append(float(gram[np.triu_indices(len(emb), 1)].mean()))
+            per_prompt.append(float((emb @ emb.T)[np.triu_indices(len(emb), 1)].mean()))
         sims[judge] = np.array(per_prompt)
     res = paired_difference_ci(sims[False], sims[True], n_resamples=s.bootstrap, seed=ctx.seed)
     return [make_evidence(
@@ -302,7 +309,8 @@ def refinement_evidence(ctx: ExperimentContext, s: C7Settings, model: str, promp
         f"refinement_similarity_self_minus_judged[{_slug(model)}]",
         "mean pairwise embedding similarity of answers across refinement rounds, self loop minus novelty-judged loop",
         res.point, (res.low, res.high), n=len(prompts), threshold=0.0, predicted="above", models=(model,),
-        quick=ctx.quick, plot={"labels": ["self loop", "novelty judge"], "values": [float(sims[False].mean()), float(sims[True].mean())]},
+        quick=ctx.quick,
+        plot={"labels": ["self loop", "novelty judge"], "values": [float(sims[False].mean()), float(sims[True].mean())]},
     )]
 
 

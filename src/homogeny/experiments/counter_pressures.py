@@ -174,14 +174,13 @@ def _params(spec: str) -> int:
 def plan_settings(models: Sequence[str]) -> tuple[Setting, list[Setting]]:
     """The default (the largest post-trained model named, sampled as in C4: T=1, top-p 0.9)
     and the counter-pressures against it. "smaller model" needs a named model of known, smaller size."""
+    from homogeny.experiments.c4_hivemind import TOP_P
     from homogeny.generate.engine import model_info
 
     instruct = [m for m in models if model_info(m).kind != "base"] or list(models)
     target = max(instruct, key=_params)
     smaller = [m for m in models if 0 < _params(m) < _params(target)]
     smaller.sort(key=lambda m: (model_info(m).kind == "base", _params(m)))
-    from homogeny.experiments.c4_hivemind import TOP_P
-
     default = Setting("default", target, float(TOP_P["temperature"]), top_p=float(TOP_P["top_p"]))
     pressures = [
         replace(default, name="higher temperature", temperature=HIGH_TEMPERATURE),
@@ -212,20 +211,22 @@ def task_prompts(quick: bool) -> tuple[list[Prompt], list[Prompt]]:
 
 def produce(ctx: Any, s: Setting, prompts: list[Prompt], size: Size) -> dict[str, list[str]]:
     """`size.samples` outputs per prompt under setting `s` (through the cached engine)."""
+    from homogeny.experiments.stage_games import sample_complete
+
     length = max_tokens(bool(ctx.quick))
     k, params = size.samples, {"temperature": s.temperature, "top_p": s.top_p, "min_p": s.min_p, "top_k": 0,
                                "max_tokens": length}
     if s.anchor:
         framed = {p.id: [Prompt(f"{p.id}/{s.anchor}-{i}", _anchored(s.anchor, p.text, i, ctx.seed)) for i in range(k)]
                   for p in prompts}
-        rows = ctx.sample(s.model, [q for qs in framed.values() for q in qs], 1, **params)
+        rows = sample_complete(ctx, s.model, [q for qs in framed.values() for q in qs], 1, **params)
         return {pid: [rows[q.id][0]["text"] for q in qs] for pid, qs in framed.items()}
     if s.verbalised:
         asks = [Prompt(f"{p.id}/verbalised", VERBALISED_TEMPLATE.format(k=k, request=p.text)) for p in prompts]
-        rows = ctx.sample(s.model, asks, VERBALISED_REPLIES, **{**params, "max_tokens": k * VERBALISED_TOKENS_PER_ANSWER})
+        rows = sample_complete(ctx, s.model, asks, VERBALISED_REPLIES, **{**params, "max_tokens": k * VERBALISED_TOKENS_PER_ANSWER})
         return {p.id: verbalised_answers([r["text"] for r in rows[a.id]], k) for p, a in zip(prompts, asks)}
     n = k * max(1, s.rerank)
-    rows = ctx.sample(s.model, prompts, n, **params)
+    rows = sample_complete(ctx, s.model, prompts, n, **params)
     texts = {pid: [r["text"] for r in rs] for pid, rs in rows.items()}
     if not s.rerank:
         return texts

@@ -8,14 +8,15 @@ Model game, on the named models: C(input, post-training, sampling) where
   model size     (only when every post-training side has models of two known sizes) the
                  side's smallest model, or its largest (Shypula et al. 2025, C3)
 and C is the mean MiniLM cosine between answers of different users to the same request.
-Toy game, on two toy GPTs trained here from different seeds: C(pretraining, RL, sampling),
-C the character-level similarity of the two models' answers to the same arithmetic problem.
+Toy game, on C2's toy GPTs of different sizes trained on one corpus: C(pretraining, RL,
+sampling), C the character-level similarity of two models' answers to the same problem.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ GREEDY_TOKENS = {True: 20, False: 32}
 SAMPLED = {True: 1, False: 3}  # samples per phrasing at temperature 1 (quick / full)
 QUICK_REQUESTS, FULL_REQUESTS = 3, 8  # open paraphrase families (requests)
 FULL_DISTRIBUTION_TEMPERATURE = 1.0
+TOY_PROBLEMS = {True: 12, False: 32}  # held-out toy problems measured (quick / full)
+TOY_SAMPLES = {True: 4, False: 8}  # answers per problem and model at temperature 1
 
 
 def request_users(quick: bool) -> dict[str, list[Any]]:
@@ -75,15 +78,26 @@ def model_groups(models: Sequence[str]) -> dict[bool, list[str]]:
     return groups
 
 
+def sample_complete(ctx: Any, spec: str, prompts: list[Any], k: int, **params: Any) -> dict[str, list[dict[str, Any]]]:
+    """ctx.sample, stopping with one clear line when a batch failed (a server error): the
+    rerun resumes the missing samples."""
+    from homogeny.experiments.c3_size import require_complete
+    from homogeny.generate.engine import model_info
+
+    rows: dict[str, list[dict[str, Any]]] = ctx.sample(spec, prompts, k, **params)
+    require_complete(model_info(spec).model_id, rows, k)
+    return rows
+
+
 def sample_users(ctx: Any, spec: str, users: dict[str, list[Any]], greedy: bool) -> dict[str, list[list[str]]]:
     """Outputs of `spec` for every user's phrasing: [request][user] -> texts. Identical
     phrasings (two users whose rewrites coincide) are generated once and shared."""
     unique = {p.text: p for group in users.values() for p in group}
     quick = bool(ctx.quick)
     if greedy:
-        rows = ctx.sample(spec, list(unique.values()), 1, temperature=0.0, max_tokens=GREEDY_TOKENS[quick])
+        rows = sample_complete(ctx, spec, list(unique.values()), 1, temperature=0.0, max_tokens=GREEDY_TOKENS[quick])
     else:
-        rows = ctx.sample(spec, list(unique.values()), SAMPLED[quick], temperature=FULL_DISTRIBUTION_TEMPERATURE,
+        rows = sample_complete(ctx, spec, list(unique.values()), SAMPLED[quick], temperature=FULL_DISTRIBUTION_TEMPERATURE,
                           max_tokens=GREEDY_TOKENS[quick])
     by_text = {text: [r["text"] for r in rows[p.id]] for text, p in unique.items()}
     return {r: [by_text[p.text] for p in group] for r, group in users.items()}
@@ -187,98 +201,77 @@ def model_game(ctx: Any) -> ModelGame:
 
 # ---- the game on toy models: pretraining x RL post-training x sampling ---------------------
 
-TOY_MIX = {"code": 0.2, "tagged": 0.3, "nl": 0.5}  # format mixture of the pretraining corpus (C2)
 
-
-@dataclass(frozen=True)
-class ToySize:
-    """How much toy training and measuring one run does."""
-
-    size: str  # a key of homogeny.toy.gpt.SIZES
-    documents: int  # pretraining corpus
-    steps: int  # pretraining steps
-    rl_problems: int
-    rl_epochs: float
-    problems: int  # held-out problems measured
-    samples: int  # answers per problem at temperature 1
-
-
-TOY = {
-    True: ToySize("tiny", documents=3000, steps=300, rl_problems=32, rl_epochs=1.0, problems=12, samples=4),
-    False: ToySize("small", documents=6000, steps=800, rl_problems=64, rl_epochs=2.0, problems=24, samples=6),
-}
-TOY_TOKENS = 40
-
-
-def toy_models(quick: bool, seed: int, log: Callable[[str], None]) -> dict[str, list[Any]]:
-    """Two independently seeded toy GPTs (different initial weights and different draws of the
-    same corpus) untrained, pretrained, and after GRPO with a correctness reward (toy.rl).
-    Trained once per settings and cached as safetensors under the homogeny cache dir.
+def toy_models(ctx: Any) -> tuple[dict[str, list[Any]], list[str], Any]:
+    """C2's toy GPTs of every size it trains (different shapes and initial weights, the same
+    mixed-format corpus: independent models of one data distribution), untrained, pretrained,
+    and after GRPO without KL (seed = the run seed). C2's checkpoints are reused when C2 ran
+    against this store; what is missing is trained here with C2's settings and saved where C2
+    keeps them. Returns (models by stage, sizes, C2's settings).
 
     RL from an untrained model is not run: it earns no reward, so every GRPO advantage is zero
-    and the update changes nothing; that configuration is the untrained pair."""
-    import hashlib
-    import json
+    and the update changes nothing; that configuration is the untrained models."""
+    from dataclasses import replace
 
-    from homogeny import __version__
-    from homogeny.models.zoo import cache_dir
+    from homogeny.experiments import c2_training as c2
     from homogeny.toy import arithmetic as ar
     from homogeny.toy import gpt, rl
 
-    cfg = TOY[quick]
+    s = c2.settings_for(ctx)
     tok = gpt.CharTokenizer(ar.ALPHABET)
     out: dict[str, list[Any]] = {"untrained": [], "pretrained": [], "rl": []}
-    for index in (1, 2):
-        init = seed * 1000 + index
-        key = hashlib.sha256(json.dumps([__version__, asdict(cfg), TOY_MIX, init]).encode()).hexdigest()[:16]
-        folder = cache_dir() / "toy-stages"
-        shape = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=96, init_seed=init, **gpt.SIZES[cfg.size])
-        out["untrained"].append(gpt.GPT(shape).eval())
-        paths = {stage: folder / f"{key}-{stage}.safetensors" for stage in ("pretrained", "rl")}
-        if not all(p.exists() for p in paths.values()):
-            log(f"T: training toy model {index}/2 ({cfg.size}, {cfg.steps} steps, then GRPO)")
-            model = gpt.GPT(shape)
-            gpt.train_lm(model, tok, ar.pretraining_corpus(cfg.documents, TOY_MIX, seed=init), cfg.steps, seed=init)
-            gpt.save_checkpoint(model, paths["pretrained"], tok)
-            rl.rl_finetune(model, tok, ar.make_problems(cfg.rl_problems, seed=init + 500),
-                           ar.make_problems(2, seed=init + 700),  # rl_finetune's own evaluations: kept tiny
-                           rl.RLConfig(epochs=cfg.rl_epochs, max_new_tokens=TOY_TOKENS, seed=init, eval_k=2))
-            gpt.save_checkpoint(model, paths["rl"], tok)
-        for stage, path in paths.items():
-            out[stage].append(gpt.load_checkpoint(path))
-    return out
+    with c2._checkpoint_dir(ctx) as folder:
+        rl_set = ar.make_problems(s.rl_prompts, seed=ctx.seed + 1, max_operand=s.max_operand)
+        eval_set = ar.make_problems(s.eval_prompts, seed=ctx.seed + 2, max_operand=s.max_operand)
+        for size in s.sizes:
+            path, _, key = c2.pretrained(folder, tok, s, size, ctx.seed, ctx.log)
+            rl_path = folder / f"rl-{size}-seed{ctx.seed}-kl0-{key}.safetensors"  # C2's name for this run
+            if not rl_path.exists():
+                ctx.log(f"T: RL of the {size} toy model (C2's settings, no KL)")
+                model = gpt.load_checkpoint(path)
+                rl.rl_finetune(model, tok, rl_set, eval_set, replace(s.rl, kl_coef=0.0, seed=ctx.seed))
+                gpt.save_checkpoint(model, rl_path, tok)
+            shape = gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=s.block_size, init_seed=ctx.seed, **gpt.SIZES[size])
+            out["untrained"].append(gpt.GPT(shape).eval())
+            out["pretrained"].append(gpt.load_checkpoint(path))
+            out["rl"].append(gpt.load_checkpoint(rl_path))
+    return out, list(s.sizes), s
 
 
 def toy_game(ctx: Any) -> tuple[Decomposition, dict[str, Any]]:
-    """C(pretraining, RL, sampling) on two independently trained toy models: the mean
-    similarity of model 1's and model 2's answers to the same held-out problem, against
+    """C(pretraining, RL, sampling) on C2's toy models: the mean similarity between two
+    models' answers to the same held-out problem, over every pair of model sizes, against
     answers to different problems as the random-pair baseline. Also returns, per
     configuration, each model's share of solution formats (what converged)."""
     from homogeny.toy import arithmetic as ar
     from homogeny.toy import gpt
     from homogeny.toy.rl import format_shares
 
-    cfg = TOY[bool(ctx.quick)]
-    models = toy_models(bool(ctx.quick), ctx.seed, ctx.log)
+    models, sizes, s = toy_models(ctx)
     tok = gpt.CharTokenizer(ar.ALPHABET)
-    problems = ar.make_problems(cfg.problems, seed=ctx.seed * 1000 + 999)
+    problems = ar.make_problems(TOY_PROBLEMS[bool(ctx.quick)], seed=ctx.seed + 3, max_operand=s.max_operand)
     prompts = [p.prompt for p in problems]
     players = ["pretraining", "post-training (RL)", "sampling"]
-    n = len(problems)
+    n, k_sampled = len(problems), TOY_SAMPLES[bool(ctx.quick)]
     values, baseline = np.zeros((n, 8)), np.zeros(n)
     formats: dict[str, Any] = {}
     for mask in range(8):
         on = mask_coalition(players, mask)
         stage = "untrained" if "pretraining" not in on else ("rl" if "post-training (RL)" in on else "pretrained")
         greedy = "sampling" in on
-        k = 1 if greedy else cfg.samples
-        outs = [gpt.sample(m, tok, prompts, n=k, temperature=0.0 if greedy else 1.0, max_new_tokens=TOY_TOKENS,
-                           seed=ctx.seed + i) for i, m in enumerate(models[stage])]
-        sim = text_similarity([t for g in outs[0] for t in g], [t for g in outs[1] for t in g])
-        block = sim.reshape(n, k, n, k).mean(axis=(1, 3))  # [problem of model 1, problem of model 2]
-        values[:, mask] = np.diag(block)
-        label = ", ".join(f"{p} {'on' if p in on else 'off'}" for p in players)
-        formats[label] = [format_shares([t for g in o for t in g]) for o in outs]
+        k = 1 if greedy else k_sampled
+        outs = [[t for group in gpt.sample(m, tok, prompts, n=k, temperature=0.0 if greedy else 1.0,
+                                           max_new_tokens=s.rl.max_new_tokens, seed=ctx.seed + i) for t in group]
+                for i, m in enumerate(models[stage])]
+        same, other = np.zeros(n), np.zeros(n)
+        pairs = list(itertools.combinations(range(len(outs)), 2))
+        for a, b in pairs:
+            block = text_similarity(outs[a], outs[b]).reshape(n, k, n, k).mean(axis=(1, 3))
+            same += np.diag(block) / len(pairs)
+            other += (block.sum(axis=1) - np.diag(block)) / (n - 1) / len(pairs)
+        values[:, mask] = same
         if mask == 0:
-            baseline = (block.sum(axis=1) - np.diag(block)) / (n - 1)
+            baseline = other
+        label = ", ".join(f"{p} {'on' if p in on else 'off'}" for p in players)
+        formats[label] = dict(zip(sizes, (format_shares(o) for o in outs)))
     return decompose(players, values, baseline, base_label="untrained level", seed=ctx.seed), formats

@@ -259,8 +259,8 @@ def toy_evidence(ctx: Any, d: Decomposition) -> list[Any]:
     for stage in ("pretraining", "post-training (RL)"):
         i = d.stages.index(stage)
         rows.append(make_evidence(
-            "T", f"In two toy models trained here from different seeds, how much of their cross-model convergence "
-            f"does {stage} account for (Shapley value over pretraining, RL and sampling)?",
+            "T", f"In toy models of different sizes trained here on one corpus (C2's), how much of their cross-model "
+            f"convergence does {stage} account for (Shapley value over pretraining, RL and sampling)?",
             f"toy stage share: {stage}",
             f"positive = switching {stage} on makes the two models' answers to the same problem more alike "
             "(character-level similarity)", d.shapley[i], (d.low[i], d.high[i]), d.n_units,

@@ -23,6 +23,7 @@ import ast
 import random
 import re
 import string
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -168,7 +169,9 @@ def _run_tiny_program(text: str) -> int | None:
     if len(text) > _MAX_PROGRAM:
         return None
     try:
-        tree = ast.parse(text)
+        with warnings.catch_warnings():  # model text like "3in" makes the parser warn
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     env: dict[str, int] = {}

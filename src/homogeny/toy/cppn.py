@@ -20,8 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 Array = np.ndarray
 
@@ -70,7 +74,12 @@ class CPPN:
 
     def weight_index(self) -> list[tuple[int, int, int]]:
         """Every weight as (layer, unit, input column), in a fixed order."""
-        return [(l, i, j) for l, w in enumerate(self.weights) for i in range(w.shape[0]) for j in range(w.shape[1])]
+        return [
+            (l, i, j)
+            for l, w in enumerate(self.weights)
+            for i in range(w.shape[0])
+            for j in range(w.shape[1])
+        ]
 
 
 def grid_inputs(size: int) -> Array:
@@ -169,13 +178,19 @@ def random_cppn(activations: tuple[tuple[str, ...], ...], seed: int, scale: floa
     return CPPN(activations, weights)
 
 
-def _torch_forward(activations: tuple[tuple[str, ...], ...], weights: Sequence["torch.Tensor"], x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
+def _torch_forward(
+    activations: tuple[tuple[str, ...], ...], weights: Sequence[torch.Tensor], x: torch.Tensor
+) -> torch.Tensor:
     """Images of a batch of CPPNs: weights[l] is (batch, units, inputs + 1); returns (batch, pixels)."""
     import torch
 
     fns = {
-        "abs": torch.abs, "id": lambda z: z, "gauss": lambda z: torch.exp(-(z**2)),
-        "sigmoid": torch.sigmoid, "tanh": torch.tanh, "sin": torch.sin,
+        "abs": torch.abs,
+        "id": lambda z: z,
+        "gauss": lambda z: torch.exp(-(z**2)),
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "sin": torch.sin,
     }
     h = x.expand(weights[0].shape[0], *x.shape)
     for acts, w in zip(activations, weights):
@@ -190,8 +205,12 @@ def _torch_forward(activations: tuple[tuple[str, ...], ...], weights: Sequence["
 
 
 def _adam_fit(
-    activations: tuple[tuple[str, ...], ...], stacked: list[Array], x: "torch.Tensor", y: "torch.Tensor",  # noqa: F821
-    steps: int, lr: float,
+    activations: tuple[tuple[str, ...], ...],
+    stacked: list[Array],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    steps: int,
+    lr: float,
 ) -> tuple[list[Array], Array]:
     """Adam on a batch of independent CPPNs (the loss is a sum of per-network MSEs and Adam is
     elementwise, so each network trains exactly as it would alone). Returns weights and MSEs."""
@@ -232,10 +251,16 @@ def train_sgd_cppns(
     starts = []
     for seed in seeds:
         rng = np.random.default_rng(seed)
-        starts.extend(random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts))
+        starts.extend(
+            random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts)
+        )
     stacked = [np.stack([s.weights[l] for s in starts]) for l in range(len(activations))]
-    ws, mse = _adam_fit(activations, stacked, x, y.repeat_interleave(restarts, dim=0), restart_steps, lr)
-    best = np.argmin(mse.reshape(len(targets), restarts), axis=1) + np.arange(len(targets)) * restarts
+    ws, mse = _adam_fit(
+        activations, stacked, x, y.repeat_interleave(restarts, dim=0), restart_steps, lr
+    )
+    best = (
+        np.argmin(mse.reshape(len(targets), restarts), axis=1) + np.arange(len(targets)) * restarts
+    )
     ws, mse = _adam_fit(activations, [w[best] for w in ws], x, y, steps, lr)
     return [(CPPN(activations, [w[b] for w in ws]), float(mse[b])) for b in range(len(targets))]
 
@@ -272,7 +297,9 @@ def change_extent(before: Array, after: Array, rel: float = 0.1, floor: float = 
 
 def units_changed(before: list[Array], after: list[Array], eps: float = 1e-3) -> int:
     """How many hidden units' activation maps change by more than `eps` (max over pixels)."""
-    return int(sum(int((np.abs(a - b).max(axis=0) > eps).sum()) for b, a in zip(before[:-1], after[:-1])))
+    return int(
+        sum(int((np.abs(a - b).max(axis=0) > eps).sum()) for b, a in zip(before[:-1], after[:-1]))
+    )
 
 
 @dataclass
@@ -294,7 +321,9 @@ class WeightSweep:
         return self.max_change <= 1e-6
 
 
-def sweep_weight(net: CPPN, where: tuple[int, int, int], deltas: Sequence[float], size: int = 32) -> tuple[WeightSweep, list[Array]]:
+def sweep_weight(
+    net: CPPN, where: tuple[int, int, int], deltas: Sequence[float], size: int = 32
+) -> tuple[WeightSweep, list[Array]]:
     """Add each of `deltas` to one weight, redraw, and average the change measures over the
     deltas that changed the image (as the paper's weight sweeps; arXiv 2505.11581, Fig. 2).
     Returns the sweep and the swept images."""
@@ -313,9 +342,8 @@ def sweep_weight(net: CPPN, where: tuple[int, int, int], deltas: Sequence[float]
         rows.append((change_asymmetry(base_img, img), change_extent(base_img, img),
                      units_changed(base, acts), image_asymmetry(img), peak))
     live = [r for r in rows if r[4] > 1e-6] or rows
-    mean = np.mean(np.array(live, dtype=float), axis=0)
-    return WeightSweep(layer, unit, col, float(mean[0]), float(mean[1]), float(mean[2]), float(mean[3]),
-                       max(r[4] for r in rows)), images
+    mean = [float(v) for v in np.mean(np.array(live, dtype=float), axis=0)]
+    return WeightSweep(layer, unit, col, *mean[:4], max(r[4] for r in rows)), images
 
 
 def sweep_all(net: CPPN, deltas: Sequence[float], size: int = 32) -> list[WeightSweep]:
@@ -325,3 +353,32 @@ def sweep_all(net: CPPN, deltas: Sequence[float], size: int = 32) -> list[Weight
 
 def n_hidden_units(net: CPPN) -> int:
     return int(sum(len(a) for a in net.activations[:-1]))
+
+
+def sweep_summary(net: CPPN, deltas: Sequence[float], size: int = 32) -> dict[str, Array | float]:
+    """Per weight whose sweep changes the image: its change asymmetry, extent and share of
+    hidden units changed (arrays), plus the share of inert weights (sweeps that change nothing,
+    e.g. into a unit whose outgoing weights are all zero; left out of the measures)."""
+    live = [w for w in sweep_all(net, deltas, size) if not w.inert]
+    hidden = n_hidden_units(net)
+    return {
+        "asymmetry": np.array([w.asymmetry for w in live]),
+        "extent": np.array([w.extent for w in live]),
+        "units": np.array([w.units / hidden for w in live]),
+        "inert_share": 1 - len(live) / net.n_weights,
+    }
+
+
+def example_sweeps(net: CPPN, deltas: Sequence[float] = (-1.5, -0.5, 0.5, 1.5), size: int = 32,
+                   n_weights: int = 4) -> dict[str, object]:
+    """Images (rounded to 3 decimals, nested lists) of the `n_weights` sweeps that change the
+    image most, with the unswept image: the data behind a figure like the paper's Fig. 2."""
+    swept = sorted(zip(net.weight_index(), sweep_all(net, deltas, size)), key=lambda p: -p[1].max_change)
+    shown = []
+    for where, sweep in swept[:n_weights]:
+        if sweep.inert:
+            break
+        _, images = sweep_weight(net, where, deltas, size)
+        shown.append({"weight": list(where), "deltas": list(deltas),
+                      "images": [np.round(img, 3).tolist() for img in images]})
+    return {"base": np.round(render(net, size), 3).tolist(), "sweeps": shown}

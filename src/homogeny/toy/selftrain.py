@@ -106,10 +106,23 @@ def pretrain(config: SelfTrainConfig, seed: int) -> tuple[gpt.GPT, gpt.CharToken
     """Train the round-0 model on ground-truth solutions in every style; returns the loss curve too."""
     tok = tokenizer()
     block = 2 * config.digits + 3 + config.max_new_tokens
-    model = gpt.GPT(gpt.GPTConfig(vocab_size=tok.vocab_size, block_size=block, init_seed=seed,
-                                  **gpt.SIZES[config.model_size]))
-    curve = gpt.train_lm(model, tok, ground_truth_texts(config.pretrain_texts, config, seed),
-                         steps=config.pretrain_steps, batch_size=config.pretrain_batch, lr=config.pretrain_lr, seed=seed)
+    model = gpt.GPT(
+        gpt.GPTConfig(
+            vocab_size=tok.vocab_size,
+            block_size=block,
+            init_seed=seed,
+            **gpt.SIZES[config.model_size],
+        )
+    )
+    curve = gpt.train_lm(
+        model,
+        tok,
+        ground_truth_texts(config.pretrain_texts, config, seed),
+        steps=config.pretrain_steps,
+        batch_size=config.pretrain_batch,
+        lr=config.pretrain_lr,
+        seed=seed,
+    )
     return model, tok, curve
 
 
@@ -118,14 +131,27 @@ def is_correct(problem: arithmetic.AdditionProblem, solution: str) -> bool:
     return arithmetic.extract_addition_answer(solution) == problem.answer
 
 
-def evaluate(model: gpt.GPT, tok: gpt.CharTokenizer, problems: Sequence[arithmetic.AdditionProblem],
-             config: SelfTrainConfig, seed: int, round_index: int = 0) -> RoundMetrics:
+def evaluate(
+    model: gpt.GPT,
+    tok: gpt.CharTokenizer,
+    problems: Sequence[arithmetic.AdditionProblem],
+    config: SelfTrainConfig,
+    seed: int,
+    round_index: int = 0,
+) -> RoundMetrics:
     """pass@1, pass@k (k = samples per problem), distinct correct solutions per problem, and
     coverage (per problem, the share of its known correct solutions, one per style in
     ADDITION_STYLES, that the samples contain; averaged) at the evaluation temperature."""
     k = config.eval_samples
-    outs = gpt.sample(model, tok, [p.prompt for p in problems], n=k, temperature=config.eval_temperature,
-                      max_new_tokens=config.max_new_tokens, seed=seed)
+    outs = gpt.sample(
+        model,
+        tok,
+        [p.prompt for p in problems],
+        n=k,
+        temperature=config.eval_temperature,
+        max_new_tokens=config.max_new_tokens,
+        seed=seed,
+    )
     p1, pk, distinct, covered, styles = [], [], [], [], Counter()
     for problem, samples in zip(problems, outs):
         correct = [s for s in samples if is_correct(problem, s)]
@@ -137,8 +163,14 @@ def evaluate(model: gpt.GPT, tok: gpt.CharTokenizer, problems: Sequence[arithmet
         styles.update(arithmetic.classify_addition_style(s) for s in correct)
     total = sum(styles.values())
     shares = {s: styles.get(s, 0) / total if total else 0.0 for s in arithmetic.ADDITION_STYLES}
-    return RoundMetrics(round_index, float(np.mean(p1)), float(np.mean(pk)), float(np.mean(distinct)),
-                        float(np.mean(covered)), shares)
+    return RoundMetrics(
+        round_index,
+        float(np.mean(p1)),
+        float(np.mean(pk)),
+        float(np.mean(distinct)),
+        float(np.mean(covered)),
+        shares,
+    )
 
 
 # ---- filters ------------------------------------------------------------------------------
@@ -155,7 +187,9 @@ def majority_vote(samples: Sequence[str]) -> list[str]:
     return [s for s, a in zip(samples, answers) if a == winner]
 
 
-def self_verified(model: gpt.GPT, tok: gpt.CharTokenizer, prompt: str, samples: Sequence[str], keep: float) -> list[str]:
+def self_verified(
+    model: gpt.GPT, tok: gpt.CharTokenizer, prompt: str, samples: Sequence[str], keep: float
+) -> list[str]:
     """The model as its own verifier: keep the `keep` share of samples with the highest mean
     per-token log-probability under the model (end-of-text included)."""
     import torch
@@ -173,17 +207,35 @@ def self_verified(model: gpt.GPT, tok: gpt.CharTokenizer, prompt: str, samples: 
     return [samples[i] for i in sorted(order[:n_keep])]
 
 
-def _draw(model: gpt.GPT, tok: gpt.CharTokenizer, problems: Sequence[arithmetic.AdditionProblem], n: int,
-          config: SelfTrainConfig, seed: int) -> list[list[str]]:
+def _draw(
+    model: gpt.GPT,
+    tok: gpt.CharTokenizer,
+    problems: Sequence[arithmetic.AdditionProblem],
+    n: int,
+    config: SelfTrainConfig,
+    seed: int,
+) -> list[list[str]]:
     if n <= 0:
         return [[] for _ in problems]
-    return gpt.sample(model, tok, [p.prompt for p in problems], n=n, temperature=config.train_temperature,
-                      max_new_tokens=config.max_new_tokens, seed=seed)
+    return gpt.sample(
+        model,
+        tok,
+        [p.prompt for p in problems],
+        n=n,
+        temperature=config.train_temperature,
+        max_new_tokens=config.max_new_tokens,
+        seed=seed,
+    )
 
 
 def training_set(
-    filter_name: str, model: gpt.GPT, frozen: gpt.GPT, tok: gpt.CharTokenizer,
-    problems: Sequence[arithmetic.AdditionProblem], config: SelfTrainConfig, seed: int,
+    filter_name: str,
+    model: gpt.GPT,
+    frozen: gpt.GPT,
+    tok: gpt.CharTokenizer,
+    problems: Sequence[arithmetic.AdditionProblem],
+    config: SelfTrainConfig,
+    seed: int,
 ) -> tuple[list[str], float]:
     """Sample this round's solutions and apply the filter; returns the documents to fine-tune
     on and the share of kept self-generated solutions that are correct."""
@@ -214,7 +266,11 @@ def training_set(
 
 
 def self_train(
-    model: gpt.GPT, tok: gpt.CharTokenizer, filter_name: str, config: SelfTrainConfig, seed: int,
+    model: gpt.GPT,
+    tok: gpt.CharTokenizer,
+    filter_name: str,
+    config: SelfTrainConfig,
+    seed: int,
     eval_problems: Sequence[arithmetic.AdditionProblem] | None = None,
     initial: RoundMetrics | None = None,
 ) -> tuple[gpt.GPT, list[RoundMetrics]]:
@@ -224,17 +280,35 @@ def self_train(
     `initial` is the round-0 evaluation when the caller already has it."""
     if filter_name not in FILTERS:
         raise ValueError(f"unknown filter {filter_name!r}; use one of {', '.join(FILTERS)}")
-    problems_eval = list(eval_problems or arithmetic.addition_problems(config.eval_problems, seed=10_000 + seed,
-                                                                       digits=config.digits))
+    problems_eval = list(
+        eval_problems
+        or arithmetic.addition_problems(
+            config.eval_problems, seed=10_000 + seed, digits=config.digits
+        )
+    )
     current = copy.deepcopy(model)
-    history = [initial if initial is not None else evaluate(current, tok, problems_eval, config, seed=seed)]
+    history = [
+        initial if initial is not None else evaluate(current, tok, problems_eval, config, seed=seed)
+    ]
     for r in range(1, config.rounds + 1):
         round_seed = seed * 1000 + r
-        problems = arithmetic.addition_problems(config.problems_per_round, seed=20_000 + round_seed, digits=config.digits)
-        docs, kept_accuracy = training_set(filter_name, current, model, tok, problems, config, round_seed)
+        problems = arithmetic.addition_problems(
+            config.problems_per_round, seed=20_000 + round_seed, digits=config.digits
+        )
+        docs, kept_accuracy = training_set(
+            filter_name, current, model, tok, problems, config, round_seed
+        )
         if docs:
-            gpt.train_lm(current, tok, docs, steps=config.finetune_steps, batch_size=config.batch_size,
-                         lr=config.finetune_lr, seed=round_seed, warmup=5)
+            gpt.train_lm(
+                current,
+                tok,
+                docs,
+                steps=config.finetune_steps,
+                batch_size=config.batch_size,
+                lr=config.finetune_lr,
+                seed=round_seed,
+                warmup=5,
+            )
         metrics = evaluate(current, tok, problems_eval, config, seed=seed, round_index=r)
         metrics.kept, metrics.kept_accuracy = len(docs), kept_accuracy
         history.append(metrics)
