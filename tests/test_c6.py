@@ -176,3 +176,17 @@ def test_quick_run_end_to_end_and_rerun_reads_nothing_new(smollm: str, tmp_path)
         curve = store.artifact("c6", "reliability_by_temperature")
         assert curve["series"]["share fully consistent"][-1] == 1.0  # temperature ~0
         assert curve["series"]["McDonald's omega"][-1] == 1.0
+
+
+@pytest.mark.slow
+def test_the_paper_table_check_reproduces_one_judge() -> None:
+    from pathlib import Path
+
+    from homogeny.experiments.c6_reliability import paper_check
+
+    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "llm-reliability"
+    if not (folder / "full_judgments.zip").exists():
+        pytest.skip("../shared/data/llm-reliability is not here")
+    rows = paper_check(folder, max_judges=1)
+    assert len(rows) == 10  # 5 temperatures x {omega, alpha}
+    assert max(abs(r["paper"] - r["homogeny"]) for r in rows) < 1e-4

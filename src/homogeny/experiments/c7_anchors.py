@@ -197,6 +197,8 @@ VERIFY = (
     "Is the proposed answer correct? Reply with only yes or no."
 )
 IMPROVE = "Improve your answer. Reply with the improved answer only."
+# Tiny models ramble past any token budget; asking for the bare answer makes accuracy measurable.
+ANSWER_ONLY = "\nReply with the final answer only."
 
 
 def math_correct(prompt: Any, text: str) -> bool:
@@ -218,7 +220,8 @@ def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts
     rejects entirely keeps gap 0: the filter changed nothing it could use)."""
     from homogeny.suites.prompt import Prompt
 
-    answers = ctx.sample(model, prompts, s.gap_samples, temperature=0.7, max_tokens=64, chat=True)
+    asked = [Prompt(id=p.id, text=p.text + ANSWER_ONLY, meta=p.meta) for p in prompts]
+    answers = ctx.sample(model, asked, s.gap_samples, temperature=0.7, max_tokens=32, chat=True)
     asks = [Prompt(id=f"{p.id}/verify{i}", text=VERIFY.format(question=p.text, answer=row["text"].strip()[:400]))
             for p in prompts for i, row in enumerate(answers[p.id])]
     verdicts = ctx.sample(model, asks, 1, temperature=0.0, max_tokens=3, chat=True)
