@@ -18,6 +18,7 @@ Three levels, each answering "do two systems that give the same outputs have the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -120,6 +121,9 @@ class FracturedInternals:
             "inert_share": {net: [x["inert_share"] for x in summaries[net]] for net in summaries},
             "nets": {"compositional": cppn.example_sweeps(comps[0], size=s.image_size),
                      "sgd": cppn.example_sweeps(sgds[0], size=s.image_size)},
+            "activations": [list(a) for a in cppn.FACE_LAYERS],
+            "weights": {"compositional": [[w.tolist() for w in n.weights] for n in comps],
+                        "sgd": [[w.tolist() for w in n.weights] for n in sgds]},
         })
         rows = [self._agreement_evidence(ctx, s, rmse)]
         for m, (metric, sign) in SWEEP_METRICS.items():
@@ -154,6 +158,12 @@ class FracturedInternals:
         test = [p.prompt for p in arithmetic.addition_problems(s.lm_test, seed=10_000 + ctx.seed, digits=2)]
         ctx.log(f"c5: training two {s.lm_size} GPTs on addition ({s.lm_steps} steps each)")
         (model_a, tok), (model_b, _) = (_addition_lm(s, ctx.seed + i) for i in range(2))
+        folder = _checkpoint_folder(ctx)
+        if folder:
+            from homogeny.toy.gpt import save_checkpoint
+
+            for seed, model in ((ctx.seed, model_a), (ctx.seed + 1, model_b)):
+                save_checkpoint(model, folder / f"addition_lm_seed{seed}.safetensors", tok)
         out_a, out_b = _toy_greedy(model_a, tok, test), _toy_greedy(model_b, tok, test)
         st_a, st_b = _toy_states(model_a, tok, test), _toy_states(model_b, tok, test)
         ladder = []
@@ -356,6 +366,17 @@ def _noised_copy(model: Any, scale: float, seed: int) -> Any:
             if p.numel() > 1:
                 p.add_(torch.randn(p.shape, generator=gen) * float(p.std()) * scale)
     return noisy
+
+
+def _checkpoint_folder(ctx: ExperimentContext) -> Path | None:
+    """A folder beside a file store for trained checkpoints (none for an in-memory store or
+    when options["checkpoints"] is False)."""
+    path = getattr(ctx.store, "path", ":memory:")
+    if path == ":memory:" or ctx.options.get("checkpoints") is False:
+        return None
+    folder = Path(path).resolve().parent / f"{Path(path).stem}_checkpoints" / CLAIM
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _real_greedy(backend: Any, prompts: list[str]) -> list[str]:
