@@ -48,14 +48,15 @@ class C5Settings:
     lm_train: int = 4000
     lm_test: int = 300
     noise_scales: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
-    real_prompts: int = 24
+    real_prompts: int = 32
+    real_noise_scales: tuple[float, ...] = (0.002, 0.005, 0.01, 0.02, 0.05)  # real LMs break at ~0.05
     bootstrap: int = 1000
 
 
 DEFAULT = C5Settings()
 QUICK = C5Settings(seeds=2, sgd_steps=1200, restarts=3, restart_steps=150, deltas=(-1.5, -0.5, 0.5, 1.5),
                    lm_steps=700, lm_train=2000, lm_test=200, noise_scales=(0.05, 0.2, 0.8),
-                   real_prompts=12, bootstrap=300)
+                   real_prompts=16, real_noise_scales=(0.005, 0.02), bootstrap=300)
 SWEEP_METRICS = {
     "asymmetry": ("sweep_asymmetry_sgd_minus_compositional",
                   ("left-right asymmetry of a weight sweep's image change (0 = mirror-symmetric, "
@@ -199,7 +200,7 @@ class FracturedInternals:
         first = backends[0]
         out_a, st_a = _real_greedy(first, prompts), _real_states(first, prompts)
         ladder = []
-        for i, scale in enumerate(s.noise_scales):
+        for i, scale in enumerate(s.real_noise_scales):
             with first.perturbed(scale, seed=ctx.seed + 100 + i):
                 ladder.append((scale, _real_greedy(first, prompts), _real_states(first, prompts)))
         second = backends[-1]
@@ -380,7 +381,10 @@ def _checkpoint_folder(ctx: ExperimentContext) -> Path | None:
 
 
 def _real_greedy(backend: Any, prompts: list[str]) -> list[str]:
-    return [o.strip().split("\n")[0] for o in backend.greedy(prompts, max_new_tokens=6)]
+    """The first word of each greedy continuation, trailing punctuation dropped: for "a + b ="
+    prompts that is the stated sum, so two models' answers compare without their formatting."""
+    words = [o.split() for o in backend.greedy(prompts, max_new_tokens=6)]
+    return [w[0].rstrip(".,;:!") if w else "" for w in words]
 
 
 def _real_states(backend: Any, prompts: list[str]) -> list[np.ndarray]:
