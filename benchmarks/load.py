@@ -54,9 +54,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--max-tokens", type=int, default=2)
     args = ap.parse_args()
-    from server_utils import LlamaServer
-
     from homogeny.models import zoo
+    from server_utils import LlamaServer
 
     server = LlamaServer(zoo.local_path("smollm2-135m")).start()
     try:

@@ -31,7 +31,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600,
     """Run `homogeny ARGS` in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "homogeny.cli", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "homogeny.cli", *args], capture_output=True, text=True, check=False,
         timeout=timeout, env=full_env, cwd=cwd,
     )
 

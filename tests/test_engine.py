@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -23,12 +21,12 @@ PROMPTS = [Prompt(id=f"p{i}", text=t) for i, t in enumerate(
 
 
 def test_same_seed_same_text_and_different_seeds_differ(smollm):
-    params = dict(temperature=1.0, max_tokens=24)
+    params = {"temperature": 1.0, "max_tokens": 24}
     with Store.open(":memory:") as a, Store.open(":memory:") as b, Store.open(":memory:") as c:
         ra = generate_samples(smollm, PROMPTS, 4, a, seed=7, progress=False, **params)
         rb = generate_samples(smollm, PROMPTS, 4, b, seed=7, progress=False, **params)
         rc = generate_samples(smollm, PROMPTS, 4, c, seed=8, progress=False, **params)
-    texts = lambda r: [s["text"] for p in PROMPTS for s in r[p.id]]  # noqa: E731
+    texts = lambda r: [s["text"] for p in PROMPTS for s in r[p.id]]
     assert texts(ra) == texts(rb)
     assert [s["key"] for p in PROMPTS for s in ra[p.id]] == [s["key"] for p in PROMPTS for s in rb[p.id]]
     assert texts(ra) != texts(rc)
@@ -83,7 +81,7 @@ def test_kill_minus_nine_then_resume_gives_every_sample_once(smollm, tmp_path):
     with Store.open(store, read_only=True) as st:
         partial = st.count("samples")
     assert 0 < partial < 40, "the kill should land mid-run"
-    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     assert f"{partial} cached" in done.stdout
     with Store.open(store, read_only=True) as st:

@@ -76,7 +76,7 @@ def test_second_writer_process_gets_a_clear_error(tmp_path):
             "import sys\nfrom homogeny.store import Store\nfrom homogeny.errors import StoreError\n"
             f"try:\n    Store.open({str(path)!r})\nexcept StoreError as e:\n    print(e); sys.exit(2)\n"
         )
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 2, proc.stderr
         assert "in use by another homogeny process" in proc.stdout
     with Store.open(path) as st:
@@ -97,20 +97,19 @@ def tiny_mount(tmp_path):
     """A 1 MiB tmpfs (needs root and mount rights; skipped elsewhere)."""
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, check=False).returncode != 0:
         pytest.skip("cannot mount a tmpfs here")
     yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+    subprocess.run(["umount", "-l", str(mnt)], capture_output=True, check=False)
 
 
 def test_full_disk_is_a_clear_error_and_keeps_what_was_stored(tiny_mount, tmp_path):
     path = tiny_mount / "s.duckdb"
     stored = 0
-    with pytest.raises(StoreError, match="disk full|cannot"):
-        with Store.open(path) as st:
-            for i in range(10_000):
-                st.add_samples([_row(f"k{i}", "x" * 2000)])
-                stored += 1
+    with pytest.raises(StoreError, match="disk full|cannot"), Store.open(path) as st:
+        for i in range(10_000):
+            st.add_samples([_row(f"k{i}", "x" * 2000)])
+            stored += 1
     assert stored > 0
     copy = tmp_path / "copy.duckdb"
     subprocess.run(["cp", str(path), str(copy)], check=True)

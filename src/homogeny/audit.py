@@ -73,19 +73,10 @@ def completed(store: Store, claim: str, ctx: ExperimentContext) -> bool:
 
 def run_thesis(store: Store, ctx: ExperimentContext) -> list[Evidence]:
     """Claim T in its own runs row: stage decomposition, then counter-pressures."""
+    from homogeny.experiments.registry import run_in_store
     from homogeny.experiments.stages import Thesis
 
-    store.begin_run(f"audit {THESIS}", settings(ctx))
-    started = time.time()
-    try:
-        evidence = Thesis().run(ctx)
-    except BaseException:
-        store.finish_run("interrupted")
-        raise
-    store.replace_evidence(THESIS, [e.as_row() for e in evidence])
-    store.put_artifact(THESIS, "timing", {"seconds": time.time() - started, "quick": ctx.quick})
-    store.finish_run("done")
-    return evidence
+    return run_in_store(store, THESIS, ctx, command="audit", exp=Thesis(), args=settings(ctx))
 
 
 def run_audit(

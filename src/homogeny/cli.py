@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -18,7 +18,7 @@ app = typer.Typer(
 )
 
 StoreOpt = Annotated[str, typer.Option("--store", help="DuckDB run store file.")]
-ModelsOpt = Annotated[Optional[str], typer.Option("--models", help="Comma-separated model specs (default: the embedded models).")]
+ModelsOpt = Annotated[str | None, typer.Option("--models", help="Comma-separated model specs (default: the embedded models).")]
 
 
 def _console() -> Any:
@@ -69,10 +69,10 @@ def generate(
     top_k: Annotated[int, typer.Option("--top-k", help="0 = no top-k cut.")] = 0,
     max_tokens: Annotated[int, typer.Option("--max-tokens")] = 128,
     seed: Annotated[int, typer.Option("--seed", help="Run seed; each sample's seed derives from it.")] = 0,
-    chat: Annotated[Optional[bool], typer.Option("--chat/--raw", help="Chat template or raw completion (default: chat for instruct, raw for base).")] = None,
+    chat: Annotated[bool | None, typer.Option("--chat/--raw", help="Chat template or raw completion (default: chat for instruct, raw for base).")] = None,
     store: StoreOpt = "homogeny.duckdb",
     executor: Annotated[str, typer.Option("--executor", help="local or ray")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stored batch on stderr.")] = False,
 ) -> None:
@@ -131,7 +131,7 @@ def export(
 def score(
     file: Annotated[Path, typer.Argument(help="JSONL with a `text` field per line.")],
     metric: Annotated[str, typer.Option("--metric", "-m", help="Metric name (see docs/metrics.md).")] = "homogenization_rougel",
-    by: Annotated[Optional[str], typer.Option("--by", help="Group by this field.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Group by this field.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Score any JSONL of texts with one metric, optionally per group."""
@@ -194,9 +194,9 @@ def run(
     quick: Annotated[bool, typer.Option("--quick", help="Fewer prompts and samples, same code path.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     store: StoreOpt = "homogeny.duckdb",
-    pairs: Annotated[Optional[list[Path]], typer.Option("--pairs", help="c1: LOW.txt HIGH.txt aligned files (give --pairs twice).")] = None,
+    pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="c1: LOW.txt HIGH.txt aligned files (give --pairs twice).")] = None,
     executor: Annotated[str, typer.Option("--executor")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address")] = None,
 ) -> None:
     """Run one claim's experiment and print its evidence rows."""
     from homogeny.experiments.registry import run_claims
@@ -232,13 +232,13 @@ def _print_evidence(rows: list[Any]) -> None:
 @app.command()
 def audit(
     models_: ModelsOpt = None,
-    claims: Annotated[Optional[str], typer.Option("--claims", help="Comma-separated claims (default: c1..c7).")] = None,
+    claims: Annotated[str | None, typer.Option("--claims", help="Comma-separated claims (default: c1..c7).")] = None,
     quick: Annotated[bool, typer.Option("--quick")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     store: StoreOpt = "homogeny.duckdb",
     out: Annotated[Path, typer.Option("--out", help="Folder for report.html and evidence.json.")] = Path("homogeny-report"),
     executor: Annotated[str, typer.Option("--executor")] = "local",
-    ray_address: Annotated[Optional[str], typer.Option("--ray-address")] = None,
+    ray_address: Annotated[str | None, typer.Option("--ray-address")] = None,
 ) -> None:
     """Run every claim, decompose convergence by stage, test counter-pressures, write the report."""
     from homogeny.audit import run_audit

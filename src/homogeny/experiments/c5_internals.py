@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from homogeny import toy
 from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
 from homogeny.metrics.stats import bootstrap_ci
 from homogeny.toy import cppn
@@ -96,7 +97,9 @@ class FracturedInternals:
         """Measure C5 at every level this context allows and return the evidence rows."""
         s = QUICK if ctx.quick else DEFAULT
         s = replace(s, **{k: v for k, v in ctx.options.get("c5", {}).items() if hasattr(s, k)})
-        return self.cppn_evidence(ctx, s) + self.toy_lm_evidence(ctx, s) + self.real_model_evidence(ctx, s)
+        with toy.torch_threads(ctx.options.get("torch_threads", 1)):
+            trained_here = self.cppn_evidence(ctx, s) + self.toy_lm_evidence(ctx, s)
+        return trained_here + self.real_model_evidence(ctx, s)
 
     # ---- level 1: CPPN weight sweeps ----------------------------------------------------
 

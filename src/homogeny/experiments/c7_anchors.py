@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from homogeny import toy
 from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
 from homogeny.metrics.stats import bootstrap_ci, paired_difference_ci
 from homogeny.toy import selftrain
@@ -77,7 +78,8 @@ class SelfImprovementAnchors:
         overrides = dict(ctx.options.get("c7", {}))
         config = replace(s.config, **{k: overrides.pop(k) for k in list(overrides) if hasattr(s.config, k)})
         s = replace(s, config=config, **{k: v for k, v in overrides.items() if hasattr(s, k)})
-        histories = self.toy_histories(ctx, s)
+        with toy.torch_threads(ctx.options.get("torch_threads", 1)):
+            histories = self.toy_histories(ctx, s)
         return self.toy_evidence(ctx, s, histories) + self.real_model_evidence(ctx, s)
 
     # ---- toy level ----------------------------------------------------------------------

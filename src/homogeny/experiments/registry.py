@@ -31,10 +31,16 @@ def experiment(claim: str) -> Any:
     return getattr(importlib.import_module(module), cls)()
 
 
-def run_in_store(store: Store, claim: str, ctx: ExperimentContext, command: str = "run") -> list[Evidence]:
-    """Run one claim inside an open store: a runs row, the experiment, its evidence replaced."""
-    exp = experiment(claim)
-    store.begin_run(f"{command} {claim}", {"models": ctx.models, "quick": ctx.quick, "seed": ctx.seed, "options": ctx.options})
+def run_in_store(
+    store: Store, claim: str, ctx: ExperimentContext, command: str = "run",
+    exp: Any = None, args: dict[str, Any] | None = None,
+) -> list[Evidence]:
+    """Run one claim inside an open store: a runs row, the experiment, its evidence replaced.
+    `exp` defaults to the registered experiment for `claim`; `args` to the context's settings."""
+    exp = exp if exp is not None else experiment(claim)
+    if args is None:
+        args = {"models": ctx.models, "quick": ctx.quick, "seed": ctx.seed, "options": ctx.options}
+    store.begin_run(f"{command} {claim}", args)
     started = time.time()
     try:
         evidence = exp.run(ctx)

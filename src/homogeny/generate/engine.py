@@ -67,8 +67,9 @@ def model_info(spec: str) -> ModelInfo:
     from homogeny.models.loaders import gguf_path_and_info
 
     if parsed.scheme == "hf" and not parsed.target.endswith(".gguf"):
-        from homogeny.models import zoo
         from pathlib import Path
+
+        from homogeny.models import zoo
 
         folder = Path(parsed.target)
         return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed))
@@ -194,8 +195,15 @@ class _progress:
     def __enter__(self) -> Any:
         if not self.enabled:
             return lambda n, tokens: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn,
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._bar = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass
 
 from homogeny.errors import ParameterError
@@ -31,7 +32,7 @@ class SamplingParams:
         check_range("top-k", self.top_k, 0, 1_000_000)
         check_range("max-tokens", self.max_tokens, 1, 32_768)
 
-    def resolved(self, kind: str) -> "SamplingParams":
+    def resolved(self, kind: str) -> SamplingParams:
         """These parameters with `chat` decided for a model of `kind` (base | instruct)."""
         if self.chat is not None:
             return self
@@ -52,7 +53,7 @@ def check_range(
     """Raise ParameterError (one line, naming the parameter and its range) when out of range."""
     ok_low = value > low if low_open else value >= low
     ok_high = value < high if high_open else value <= high
-    if not (ok_low and ok_high) or value != value:  # NaN fails too
+    if not (ok_low and ok_high) or math.isnan(value):
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
         raise ParameterError(f"--{name} {value} is out of range; it must be in {lo}{low:g}, {high:g}{hi}")

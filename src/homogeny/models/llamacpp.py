@@ -11,7 +11,7 @@ distribution, then temperature, then a draw from a numpy Generator seeded per sa
 
 from __future__ import annotations
 
-import ctypes
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -61,7 +61,7 @@ class LlamaCppBackend:
 
         self.info = info
         self.path = path
-        self.n_threads = n_threads or int(os.environ.get("HOMOGENY_THREADS", 0)) or max(1, os.cpu_count() or 1)
+        self.n_threads = n_threads or int(os.environ.get("HOMOGENY_THREADS", "0")) or max(1, os.cpu_count() or 1)
         try:
             # The Llama object gives tokenizer, metadata and chat template; its own context is
             # kept tiny because generation runs in a context made for K parallel sequences.
@@ -138,10 +138,8 @@ class LlamaCppBackend:
 
     def close(self) -> None:
         self.close_context()
-        try:
+        with contextlib.suppress(Exception):  # closing twice is harmless
             self.llm.close()
-        except Exception:  # noqa: BLE001 - closing twice is harmless
-            pass
 
     # ---- decode -----------------------------------------------------------------------
     def _decode(self, ctx: Any, batch: Any, entries: list[tuple[int, int, list[int], bool]]) -> None:
