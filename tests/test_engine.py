@@ -33,6 +33,16 @@ def test_same_seed_same_text_and_different_seeds_differ(smollm):
     assert len(set(texts(ra))) > 3  # samples of one prompt are not copies of each other
 
 
+def test_a_prompts_samples_do_not_depend_on_what_it_is_packed_with(smollm):
+    # The engine decodes several prompts' samples in one batch; each must come out as if alone.
+    params = {"temperature": 1.0, "max_tokens": 20}
+    with Store.open(":memory:") as alone, Store.open(":memory:") as packed:
+        solo = generate_samples(smollm, PROMPTS[1:2], 2, alone, seed=5, progress=False, **params)
+        together = generate_samples(smollm, PROMPTS, 2, packed, seed=5, progress=False, **params)
+    assert [r["text"] for r in solo["p1"]] == [r["text"] for r in together["p1"]]
+    assert [r["logprobs"] for r in solo["p1"]] == [r["logprobs"] for r in together["p1"]]
+
+
 def test_repeated_request_is_never_generated_again(smollm):
     with Store.open(":memory:") as st:
         first = generate(smollm, PROMPTS, 3, st, SamplingParams(max_tokens=8), seed=1, progress=False)

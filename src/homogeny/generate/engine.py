@@ -23,7 +23,7 @@ from homogeny.suites.prompt import Prompt
 
 log = logging.getLogger("homogeny.generate")
 
-MAX_PARALLEL_SEQUENCES = 32  # more samples of one prompt are decoded in groups of this size
+MAX_PARALLEL_SEQUENCES = 32  # sequences decoded together: one prompt's samples, or several prompts'
 
 
 @dataclass
@@ -181,8 +181,29 @@ def _run(model: str, planned: list[PlannedPrompt], params: SamplingParams, execu
         for (p, indices), result in backend.generate_stream(list(work_items(planned)), params, lambda p, i: p.seeds[i]):
             yield p, indices, result
         return
+    if hasattr(backend, "generate_many"):
+        for pack in packs(work_items(planned)):
+            results = backend.generate_many([(p.prompt, [p.seeds[i] for i in idx]) for p, idx in pack], params)
+            for (p, idx), completions in zip(pack, results):
+                yield p, idx, completions
+        return
     for p, indices in work_items(planned):
         yield p, indices, backend.generate(p.prompt, params, [p.seeds[i] for i in indices])
+
+
+def packs(items: Iterator[tuple[PlannedPrompt, list[int]]]) -> Iterator[list[tuple[PlannedPrompt, list[int]]]]:
+    """Work items grouped so that each group has at most MAX_PARALLEL_SEQUENCES sequences:
+    many prompts with few samples each are decoded together instead of one after another."""
+    pack: list[tuple[PlannedPrompt, list[int]]] = []
+    width = 0
+    for p, indices in items:
+        if pack and width + len(indices) > MAX_PARALLEL_SEQUENCES:
+            yield pack
+            pack, width = [], 0
+        pack.append((p, indices))
+        width += len(indices)
+    if pack:
+        yield pack
 
 
 class _progress:
