@@ -49,7 +49,7 @@ class Plan:
 # Budgets from token counts (docs/experiments_c3_c4.md): on 2 cores the three default models
 # decode ~234/120/70 tokens/s batched and ~117/60/35 single-stream; answers here average
 # under max_tokens because instruct models stop early. FULL ~ 29 min, QUICK ~ 85 s.
-QUICK = Plan(prompts=8, samples=6, min_p_prompts=3, persona_count=3, persona_requests=2, max_tokens=32)
+QUICK = Plan(prompts=6, samples=5, min_p_prompts=3, persona_count=3, persona_requests=2, max_tokens=32)
 FULL = Plan(prompts=100, samples=16, min_p_prompts=16, persona_count=8, persona_requests=4, max_tokens=40)
 PERSONA_CATEGORIES = ("advice", "recommendation", "opinion")
 SAME_THRESHOLD = 0.8  # the paper's "responses average above 0.8 pairwise similarity"

@@ -57,7 +57,7 @@ class C5Settings:
 DEFAULT = C5Settings()
 QUICK = C5Settings(seeds=2, sgd_steps=1200, restarts=3, restart_steps=150, deltas=(-1.5, -0.5, 0.5, 1.5),
                    lm_steps=700, lm_train=2000, lm_test=200, noise_scales=(0.05, 0.2, 0.8),
-                   real_prompts=16, real_noise_scales=(0.005, 0.02), bootstrap=300)
+                   real_prompts=16, real_noise_scales=(0.005,), bootstrap=300)
 SWEEP_METRICS = {
     "asymmetry": ("sweep_asymmetry_sgd_minus_compositional",
                   ("left-right asymmetry of a weight sweep's image change (0 = mirror-symmetric, "
@@ -198,8 +198,7 @@ class FracturedInternals:
         if not all(hasattr(b, m) for b in backends for m in ("hidden_states", "greedy", "perturbed")):
             ctx.log("c5: real-model level skipped (backend lacks hidden_states/greedy/perturbed)")
             return []
-        rng = np.random.default_rng(ctx.seed)
-        prompts = [f"{a} + {b} =" for a, b in rng.integers(1, 50, size=(s.real_prompts, 2))]
+        prompts = counting_prompts(s.real_prompts, ctx.seed)
         first = backends[0]
         out_a, st_a = _real_greedy(first, prompts), _real_states(first, prompts)
         ladder = []
@@ -383,10 +382,20 @@ def _checkpoint_folder(ctx: ExperimentContext) -> Path | None:
     return folder
 
 
+def counting_prompts(n: int, seed: int) -> list[str]:
+    """Number sequences to continue ("57, 58, 59, 60," or "12, 14, 16, 18,"): a task the small
+    embedded models all get right, so their outputs are identical on most prompts and the
+    comparison of internals has output-identical prompts to stand on (their sums of two
+    numbers agree on under 20% of prompts, too few)."""
+    rng = np.random.default_rng(seed)
+    starts, steps = rng.integers(1, 90, size=n), [1 + i % 2 for i in range(n)]
+    return [", ".join(str(a + j * d) for j in range(4)) + "," for a, d in zip(starts, steps)]
+
+
 def _real_greedy(backend: Any, prompts: list[str]) -> list[str]:
-    """The first word of each greedy continuation, trailing punctuation dropped: for "a + b ="
-    prompts that is the stated sum, so two models' answers compare without their formatting."""
-    words = [o.split() for o in backend.greedy(prompts, max_new_tokens=6)]
+    """The first word of each greedy continuation, trailing punctuation dropped: for counting
+    prompts that is the next number, so two models' answers compare without their formatting."""
+    words = [o.split() for o in backend.greedy(prompts, max_new_tokens=4)]
     return [w[0].rstrip(".,;:!") if w else "" for w in words]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from homogeny.experiments.c1_input import MAX_TOKENS
 from homogeny.experiments.stages import (
     Decomposition,
     cross_source_similarity,
@@ -34,7 +35,7 @@ from homogeny.experiments.stages import (
 
 # Greedy outputs use C1's lengths (quick / full), so the engine's cache serves the greedy
 # outputs C1 already made for the same phrasings and rewrites.
-GREEDY_TOKENS = {True: 20, False: 32}
+GREEDY_TOKENS = MAX_TOKENS
 SAMPLED = {True: 1, False: 3}  # samples per phrasing at temperature 1 (quick / full)
 QUICK_REQUESTS, FULL_REQUESTS = 3, 8  # open paraphrase families (requests)
 FULL_DISTRIBUTION_TEMPERATURE = 1.0
