@@ -16,14 +16,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-# Idle OpenMP threads spin by default; on a busy 2-core machine that made training ten times
-# slower. The setting only counts if made before torch first loads OpenMP.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch
 import torch.nn.functional as F
