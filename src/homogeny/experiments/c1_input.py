@@ -28,6 +28,7 @@ from homogeny.suites.prompt import Prompt
 CLAIM = "c1"
 QUICK_FAMILIES = 4  # of the suite's quick set: two checkable, two open
 QUICK_PAIRS_FROM_FILE = 24
+QUICK_PAIRS_FROM_SUITE = 12  # of the suite's checkable families, for the NLL test in quick runs
 MAX_TOKENS = {True: 16, False: 32}  # greedy output length, quick / full
 REWRITE_MAX_TOKENS = 32  # a rewritten request is one short line
 FULL_REWRITE_FAMILIES = 22  # (c) regenerates every phrasing twice; half the suite fits 30 min
@@ -370,6 +371,8 @@ class InputFlattening:
         else:
             all_pairs = [frequency_pair(g) for g in paraphrase_families(quick=False).values() if g[0].meta["kind"] == "checkable"]
             text_pairs = [(lo.text, hi.text) for lo, hi in filter(None, all_pairs)]
+            if ctx.quick:
+                text_pairs = text_pairs[:QUICK_PAIRS_FROM_SUITE]
             source = f"{len(text_pairs)} checkable paraphrase families (rarest vs most common phrasing)"
         evidence = self.nll_rows(ctx, text_pairs, source)
         found = [frequency_pair(g) for g in families.values() if g[0].meta["kind"] == "checkable"]

@@ -31,7 +31,7 @@ from homogeny.suites.catalog import synthetic_task_prompts
 from homogeny.suites.prompt import Prompt
 
 CLAIM = "c3"
-FULL_SAMPLES, QUICK_SAMPLES = 32, 8
+FULL_SAMPLES, QUICK_SAMPLES = 32, 6
 TEXT_MAX_TOKENS, FUNCTION_MAX_TOKENS = 64, 80
 # Ancestral sampling from the full distribution: truncation would hide the concentration we measure.
 SAMPLING: dict[str, Any] = {"temperature": 1.0, "top_p": 1.0, "min_p": 0.0, "top_k": 0}
