@@ -1,7 +1,8 @@
 """Generation throughput: the engine against a naive loop and the machine's decode ceiling.
 
 8 prompts x 16 samples x 64 tokens on smollm2-135m, all three measured in this run:
-  (a) the engine: K samples of a prompt as parallel sequences sharing the prompt's KV cache;
+  (a) the engine: K samples of a prompt as parallel sequences sharing the prompt's KV cache,
+      and prompts packed up to 32 sequences per batch (here 2 prompts x 16 samples);
   (b) naive: one llama-cpp-python chat call per sample;
   (c) ceiling: raw llama_decode of 16 sequences, one token per step, no sampling at all.
 Last line: `speedup: X` (engine over naive).  Run: python benchmarks/generation.py

@@ -229,4 +229,6 @@ def test_quick_run_on_smollm_stores_evidence_and_reruns_from_cache(tmp_path: Pat
     assert [e.metric for e in first] == [e.metric for e in second]
     assert all(math.isfinite(e.effect) and e.ci_low <= e.effect <= e.ci_high for e in first)
     assert {e.verdict for e in first} == {"inconclusive"}  # one model: no size trend to test
-    assert curve["x"] == list(range(1, 9)) and len(curve["series"]) == 1
+    from homogeny.experiments.c3_size import QUICK_SAMPLES
+
+    assert curve["x"] == list(range(1, QUICK_SAMPLES + 1)) and len(curve["series"]) == 1

@@ -99,6 +99,9 @@ class FracturedInternals:
         s = replace(s, **{k: v for k, v in ctx.options.get("c5", {}).items() if hasattr(s, k)})
         with toy.torch_threads(ctx.options.get("torch_threads", 1)):
             trained_here = self.cppn_evidence(ctx, s) + self.toy_lm_evidence(ctx, s)
+        if ctx.quick:  # --quick stays under a minute: the real-model level runs at default size
+            ctx.log("c5: --quick measures the trained-here levels; the real-model level runs without --quick")
+            return trained_here
         return trained_here + self.real_model_evidence(ctx, s)
 
     # ---- level 1: CPPN weight sweeps ----------------------------------------------------

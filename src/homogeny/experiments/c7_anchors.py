@@ -82,6 +82,9 @@ class SelfImprovementAnchors:
         s = replace(s, config=config, **{k: v for k, v in overrides.items() if hasattr(s, k)})
         with toy.torch_threads(ctx.options.get("torch_threads", 1)):
             histories = self.toy_histories(ctx, s)
+        if ctx.quick:  # --quick stays under a minute: the real-model level runs at default size
+            ctx.log("c7: --quick measures the toy self-training loops; the real-model level runs without --quick")
+            return self.toy_evidence(ctx, s, histories)
         return self.toy_evidence(ctx, s, histories) + self.real_model_evidence(ctx, s)
 
     # ---- toy level ----------------------------------------------------------------------
