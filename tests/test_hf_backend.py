@@ -25,6 +25,20 @@ def test_hidden_states_of_every_layer_and_perturbation_restores(smollm):
     assert not np.allclose(noisy, clean)
 
 
+def test_hidden_states_are_read_on_the_gguf_files_own_tokens(smollm):
+    # transformers' GGUF tokenizer conversion can split words differently (gemma3-270m did);
+    # hidden states must be read on the tokens llama.cpp feeds the same model.
+    from homogeny.models import load_backend
+
+    text = "Write a haiku about rain. Don't you think it's 3.14159? naïve café – “quotes”"
+    hf = load_backend(smollm, capability="hidden_states")
+    llama = load_backend(smollm)
+    expected = llama.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
+    assert hf.hidden_states([text])[0].shape[1] == len(expected)
+    assert hf.tokenizer(text)["input_ids"][0].tolist() == list(expected)
+    assert hf.tokenizer.decode(expected[1:] if expected[0] == llama.llm.token_bos() else expected) == text
+
+
 def test_llamacpp_backend_explains_where_hidden_states_are(smollm):
     from homogeny.models import load_backend
 

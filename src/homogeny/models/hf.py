@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,40 @@ from homogeny.generate.params import SamplingParams
 from homogeny.models import ModelSpec, zoo
 from homogeny.models.base import Completion, ModelInfo
 from homogeny.suites.prompt import Prompt
+
+
+class GGUFTokenizer:
+    """The GGUF file's own tokenizer (llama.cpp, vocabulary only) behind the calls the hf
+    backend makes. transformers' conversion of a GGUF tokenizer can differ from the file's: for
+    gemma3-270m it split " haiku about rain." into 7 tokens where the file uses 4, so hidden
+    states would be read for token sequences the model never sees."""
+
+    def __init__(self, path: Path) -> None:
+        from homogeny.models.llamacpp import _quiet_llama
+
+        self._llm = _quiet_llama().Llama(model_path=str(path), vocab_only=True, verbose=False)
+        self.eos_token_id = int(self._llm.token_eos())
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids as llama.cpp feeds the model (BOS when the file asks for it)."""
+        return list(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+
+    def __call__(self, text: str, return_tensors: str = "pt") -> dict[str, Any]:
+        import torch
+
+        ids = torch.tensor([self.encode(text)], dtype=torch.long)
+        return {"input_ids": ids, "attention_mask": torch.ones_like(ids)}
+
+    def decode(self, ids: Any, skip_special_tokens: bool = True) -> str:
+        tokens = [int(i) for i in ids]
+        return self._llm.detokenize(tokens, special=not skip_special_tokens).decode("utf-8", errors="replace")
+
+
+def _file_tokenizer(path: Path, fallback: Callable[[], Any]) -> Any:
+    try:
+        return GGUFTokenizer(path)
+    except (ImportError, ValueError, RuntimeError):  # no llama.cpp here: transformers' conversion
+        return fallback()
 
 
 class HFBackend:
@@ -42,8 +76,7 @@ class HFBackend:
         cached = zoo.cache_dir() / "hf" / info.sha256[:32]
         if (cached / "config.json").exists():
             model = AutoModelForCausalLM.from_pretrained(cached, dtype="float32")
-            tok = AutoTokenizer.from_pretrained(cached)
-            return cls(model, tok, info)
+            return cls(model, _file_tokenizer(path, lambda: AutoTokenizer.from_pretrained(cached)), info)
         try:
             model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype="float32")
             tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
@@ -57,7 +90,7 @@ class HFBackend:
             os.replace(tmp, cached)
         except OSError:
             shutil.rmtree(tmp, ignore_errors=True)  # the cache is an optimisation only
-        return cls(model, tok, info)
+        return cls(model, _file_tokenizer(path, lambda: tok), info)
 
     @classmethod
     def from_folder(cls, folder: Path, spec: ModelSpec) -> HFBackend:
