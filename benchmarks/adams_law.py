@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from homogeny.experiments.c1_input import mean_token_nll, sign_test
-from homogeny.experiments.c6_reliability import LogitReader
 from homogeny.metrics import bootstrap_ci
 from homogeny.models import load_backend
+from homogeny.models.llamacpp import LogitReader
 from homogeny.models.zoo import DEFAULT_GENERATORS, is_installed
 from homogeny.suites.files import read_pairs
 from homogeny.suites.frequency import log_frequency

@@ -92,9 +92,9 @@ def test_modal_pick_consistency_and_rank_by_hand() -> None:
 
 @pytest.mark.slow
 def test_logit_reader_matches_the_engine_and_itself(smollm: str) -> None:
-    from homogeny.experiments.c6_reliability import LogitReader
     from homogeny.generate.params import SamplingParams
     from homogeny.models import load_backend
+    from homogeny.models.llamacpp import LogitReader
     from homogeny.suites.prompt import Prompt
 
     backend = load_backend(smollm)
@@ -121,12 +121,12 @@ def test_drawn_verdicts_have_the_distribution_of_engine_sampling(smollm: str, tm
     sampling the verdict token through the engine at temperature 1 gives the same distribution."""
     from homogeny.experiments.base import ExperimentContext
     from homogeny.experiments.c6_reliability import (
-        LogitReader,
         judge_tokens,
         letter_token_ids,
         raw_judge_prompt,
     )
     from homogeny.models import load_backend
+    from homogeny.models.llamacpp import LogitReader
     from homogeny.store import Store
     from homogeny.suites.catalog import judging_items
 

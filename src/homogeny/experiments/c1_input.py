@@ -382,8 +382,8 @@ class InputFlattening:
         return evidence
 
     def nll_rows(self, ctx: ExperimentContext, pairs: list[tuple[str, str]], source: str) -> list[Evidence]:
-        from homogeny.experiments.c6_reliability import LogitReader
         from homogeny.models import load_backend
+        from homogeny.models.llamacpp import LogitReader
 
         rows: list[Evidence] = []
         plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}

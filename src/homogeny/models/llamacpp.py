@@ -12,8 +12,10 @@ distribution, then temperature, then a draw from a numpy Generator seeded per sa
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,3 +348,68 @@ def candidate_tokens(probs: np.ndarray, params: SamplingParams) -> np.ndarray:
     if params.min_p > 0:
         keep = keep[probs[keep] >= params.min_p * probs.max()]
     return np.sort(keep)
+
+
+class LogitReader:
+    """Full next-token logits of a llama.cpp backend for given token ids, on a context of its
+    own (the backend's generation context is left untouched). Written here because
+    llama-cpp-python's high-level API returns logits only for the top few tokens."""
+
+    def __init__(self, backend: Any) -> None:
+        llama_cpp = _quiet_llama()
+
+        self.backend = backend
+        self.lib = llama_cpp
+        self.ctx: Any = None
+        self.n_ctx = 0
+
+    def _context(self, n_tokens: int) -> Any:
+        lib = self.lib
+        if self.ctx is not None and self.n_ctx >= n_tokens:
+            lib.llama_memory_clear(lib.llama_get_memory(self.ctx), True)
+            return self.ctx
+        self.close()
+        n_ctx = int(2 ** math.ceil(math.log2(max(n_tokens + 8, 256))))
+        params = lib.llama_context_default_params()
+        params.n_ctx = n_ctx
+        params.n_batch = n_ctx  # one decode call holds the whole text
+        params.n_ubatch = min(n_ctx, 512)
+        params.n_seq_max = 1
+        params.n_threads = self.backend.n_threads
+        params.n_threads_batch = self.backend.n_threads
+        params.swa_full = True
+        params.embeddings = False
+        self.ctx = lib.llama_init_from_model(self.backend.model, params)
+        if not self.ctx:
+            raise ModelFileError(f"llama.cpp could not create a {n_ctx}-token context for {self.backend.info.model_id}")
+        self.n_ctx = n_ctx
+        return self.ctx
+
+    def logits(self, token_ids: Sequence[int], all_positions: bool = False) -> np.ndarray:
+        """float64 logits after the last token (shape (n_vocab,)) or after every token
+        (shape (len(token_ids), n_vocab)) when all_positions."""
+        lib, n = self.lib, len(token_ids)
+        ctx = self._context(n)
+        batch = lib.llama_batch_init(n, 0, 1)
+        try:
+            batch.n_tokens = n
+            for i, tok in enumerate(token_ids):
+                batch.token[i] = int(tok)
+                batch.pos[i] = i
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = 0
+                batch.logits[i] = 1 if (all_positions or i == n - 1) else 0
+            if lib.llama_decode(ctx, batch) != 0:
+                raise RuntimeError(f"llama_decode failed on {n} tokens")
+            rows = n if all_positions else 1
+            out = np.ctypeslib.as_array(lib.llama_get_logits(ctx), shape=(rows, self.backend.n_vocab))
+            out = out.astype(np.float64)
+        finally:
+            lib.llama_batch_free(batch)
+        return out if all_positions else out[0]
+
+    def close(self) -> None:
+        if self.ctx is not None:
+            self.lib.llama_free(self.ctx)
+            self.ctx = None
+            self.n_ctx = 0
