@@ -58,7 +58,7 @@ class C7Settings:
 
 DEFAULT = C7Settings()
 QUICK = C7Settings(
-    seeds=2, shared_pretraining=True, bootstrap=300, gap_questions=5, gap_samples=2, refine_prompts=3,
+    seeds=3, shared_pretraining=True, bootstrap=300, gap_questions=5, gap_samples=2, refine_prompts=3,
     refine_rounds=2, refine_candidates=2, refine_tokens=48, real_models=2,
     config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, pretrain_batch=32, problems_per_round=12,
                            samples_per_problem=4, finetune_steps=10, batch_size=16, eval_problems=12,
