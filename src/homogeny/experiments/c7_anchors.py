@@ -52,14 +52,11 @@ class C7Settings:
     refine_prompts: int = 6
     refine_rounds: int = 3
     refine_candidates: int = 3
-    refine_tokens: int = 96
-    real_models: int = 3  # the real-model level runs on the first this many named models
 
 
 DEFAULT = C7Settings()
 QUICK = C7Settings(
-    seeds=3, shared_pretraining=True, bootstrap=300, gap_questions=5, gap_samples=2, refine_prompts=3,
-    refine_rounds=2, refine_candidates=2, refine_tokens=48, real_models=2,
+    seeds=3, shared_pretraining=True, bootstrap=300,  # the real-model level does not run in --quick
     config=SelfTrainConfig(pretrain_texts=2000, pretrain_steps=500, pretrain_batch=32, problems_per_round=12,
                            samples_per_problem=4, finetune_steps=10, batch_size=16, eval_problems=12,
                            eval_samples=4),
@@ -191,7 +188,7 @@ class SelfImprovementAnchors:
         fact_q = factual_qa_prompts(ctx.quick)[: s.gap_questions]
         open_q = open_ended_prompts(ctx.quick)[: s.refine_prompts]
         rows: list[Evidence] = []
-        for model in ctx.models[: s.real_models]:
+        for model in ctx.models[:3]:
             rows += gap_evidence(ctx, s, model, math_q, fact_q)
             rows += refinement_evidence(ctx, s, model, open_q)
         return rows
@@ -290,7 +287,7 @@ def refinement_trajectories(ctx: ExperimentContext, s: C7Settings, model: str, p
     for r in range(s.refine_rounds + 1):
         asks = [p if r == 0 else Prompt(id=f"{p.id}/{loop}/r{r}", messages=(
             ("user", p.text), ("assistant", chosen[p.id][-1]), ("user", IMPROVE))) for p in prompts]
-        replies = ctx.sample(model, asks, s.refine_candidates, temperature=1.0, max_tokens=s.refine_tokens, chat=True)
+        replies = ctx.sample(model, asks, s.refine_candidates, temperature=1.0, max_tokens=96, chat=True)
         for p, ask in zip(prompts, asks):
             texts = [row["text"].strip() for row in replies[ask.id]] or [""]
             if judge and chosen[p.id]:
