@@ -58,8 +58,8 @@ class C2Settings:
     pretrain_batch: int = 32
     pretrain_lr: float = 3e-3
     block_size: int = 128
-    rl_prompts: int = 64
-    eval_prompts: int = 16
+    rl_prompts: int = 48  # 6 steps of 8 prompts per epoch; 64 prompts and 16 eval prompts took 11.1 min
+    eval_prompts: int = 10
     rl: RLConfig = field(default_factory=lambda: RLConfig(
         epochs=3, prompts_per_step=8, group_size=8, lr=3e-4, eval_k=16, max_new_tokens=44, evals_per_epoch=1,
     ))

@@ -46,11 +46,10 @@ class Plan:
     max_tokens: int
 
 
-# Budgets from token counts (docs/experiments_c3_c4.md): on 2 cores the three default models
-# decode ~234/120/70 tokens/s batched and ~117/60/35 single-stream; answers here average
-# under max_tokens because instruct models stop early. FULL ~ 29 min, QUICK ~ 85 s.
+# Measured on an idle 2-core machine (docs/benchmarks.md): QUICK 77 s; FULL with 100 prompts took
+# 42 min, 35 of them the top-p samples, so FULL keeps 40 prompts (estimated 21 min).
 QUICK = Plan(prompts=6, samples=5, min_p_prompts=3, persona_count=3, persona_requests=2, max_tokens=32)
-FULL = Plan(prompts=100, samples=16, min_p_prompts=16, persona_count=8, persona_requests=4, max_tokens=40)
+FULL = Plan(prompts=40, samples=16, min_p_prompts=16, persona_count=8, persona_requests=4, max_tokens=40)
 PERSONA_CATEGORIES = ("advice", "recommendation", "opinion")
 SAME_THRESHOLD = 0.8  # the paper's "responses average above 0.8 pairwise similarity"
 PAPER_SHARE_TOP_P, PAPER_SHARE_MIN_P = 0.79, 0.612
