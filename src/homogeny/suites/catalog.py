@@ -181,14 +181,15 @@ def judging_items(quick: bool = False) -> list[Prompt]:
     ]
 
 
-def synthetic_task_prompts(quick: bool = False, kind: str | None = None) -> list[Prompt]:
+def synthetic_task_prompts(quick: bool = False, kind: str | None = None, count: int | None = None) -> list[Prompt]:
     """Synthetic-data tasks (C3): reviews, functions (meta["inputs"] are fixed test inputs
-    whose outputs group functions into semantic classes) and others. quick keeps 4."""
+    whose outputs group functions into semantic classes) and others. quick keeps 4; count keeps
+    that many, taking the kinds in turn."""
     rows = load_suite("synthetic_tasks")
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
-    if quick:
-        rows = _round_robin(rows, "kind", QUICK_SYNTHETIC_TASKS)
+    if quick or count is not None:
+        rows = _round_robin(rows, "kind", QUICK_SYNTHETIC_TASKS if quick else int(count or 0))
     return [
         Prompt(id=r["id"], text=r["prompt"], meta=_meta("synthetic_tasks", r, ["id", "prompt"]))
         for r in rows
