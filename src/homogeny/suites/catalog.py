@@ -188,8 +188,9 @@ def synthetic_task_prompts(quick: bool = False, kind: str | None = None, count: 
     rows = load_suite("synthetic_tasks")
     if kind is not None:
         rows = [r for r in rows if r["kind"] == kind]
-    if quick or count is not None:
-        rows = _round_robin(rows, "kind", QUICK_SYNTHETIC_TASKS if quick else int(count or 0))
+    count = QUICK_SYNTHETIC_TASKS if quick else count
+    if count is not None:
+        rows = _round_robin(rows, "kind", count)
     return [
         Prompt(id=r["id"], text=r["prompt"], meta=_meta("synthetic_tasks", r, ["id", "prompt"]))
         for r in rows
