@@ -99,3 +99,25 @@ def test_kill_minus_nine_then_resume_gives_every_sample_once(smollm, tmp_path):
     assert len(rows) == 40
     assert len({r["key"] for r in rows}) == 40
     assert {(r["prompt_id"], r["sample_index"]) for r in rows} == {(f"line-{i}", k) for i in range(1, 11) for k in range(4)}
+
+
+_VOCAB_ONLY_LOAD = """
+import sys
+from homogeny.models import zoo
+path = str(zoo.local_path("smollm2-135m"))
+if sys.argv[1] == "homogeny":
+    from homogeny.models.llamacpp import _quiet_llama
+    llama_cpp = _quiet_llama()
+else:
+    import llama_cpp
+llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+"""
+
+
+@pytest.mark.parametrize("loader, warns", [("plain", True), ("homogeny", False)])
+def test_llama_warnings_stay_out_of_the_progress_display(smollm, loader, warns):
+    # A vocab-only load makes llama.cpp warn "n_ctx_seq > n_ctx_train (0)"; llama-cpp-python
+    # prints it despite verbose=False, homogeny's log filter must not.
+    out = subprocess.run([sys.executable, "-c", _VOCAB_ONLY_LOAD, loader], check=False, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert ("n_ctx_train" in out.stderr) is warns

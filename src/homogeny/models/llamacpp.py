@@ -12,8 +12,10 @@ distribution, then temperature, then a draw from a numpy Generator seeded per sa
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import os
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,10 +48,35 @@ class _Seq:
     finish: str = ""
 
 
+GGML_LOG_ERROR = 4  # ggml.h: NONE 0, DEBUG 1, INFO 2, WARN 3, ERROR 4, CONT 5
+GGML_LOG_CONT = 5
+_log_callback: Any = None  # kept referenced: llama.cpp holds only the C pointer
+_last_log_level = 0
+
+
+def _print_llama_errors(level: int, text: bytes, _user_data: Any) -> None:
+    """Pass llama.cpp's errors (and their continuation lines) to stderr, drop everything else."""
+    global _last_log_level
+    if level != GGML_LOG_CONT:
+        _last_log_level = level
+    if _last_log_level >= GGML_LOG_ERROR:
+        sys.stderr.write(text.decode("utf-8", errors="replace"))
+
+
 def _quiet_llama() -> Any:
+    """llama_cpp with its log limited to errors.
+
+    llama-cpp-python 0.3.36 maps ggml's log levels from an older header (it reads WARN, 3, as
+    ERROR), so `verbose=False` still prints context warnings into the progress display.
+    """
     # OpenMP's wait policy is chosen when homogeny is imported (see homogeny/__init__.py).
     import llama_cpp
+    import llama_cpp._logger  # installs its callback first; ours replaces it
 
+    global _log_callback
+    if _log_callback is None:
+        _log_callback = llama_cpp.llama_log_callback(_print_llama_errors)
+        llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
     return llama_cpp
 
 
