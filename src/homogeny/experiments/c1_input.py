@@ -31,7 +31,7 @@ QUICK_PAIRS_FROM_FILE = 24
 QUICK_PAIRS_FROM_SUITE = 12  # of the suite's checkable families, for the NLL test in quick runs
 MAX_TOKENS = {True: 16, False: 32}  # greedy output length, quick / full
 REWRITE_MAX_TOKENS = 32  # a rewritten request is one short line
-FULL_REWRITE_FAMILIES = 22  # (c) regenerates every phrasing twice; half the suite fits 30 min
+FULL_REWRITE_FAMILIES = 14  # (c) regenerates every phrasing twice; 22 took ~6.6 of the full audit's 90 min
 # Zero-shot: with a worked example the small models copy the example instead of rewriting.
 REWRITE_INSTRUCTION = (
     "Rewrite the following request using plain, everyday words. "
