@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from functools import lru_cache
 
@@ -14,6 +15,7 @@ from homogeny.experiments.c7_anchors import (
     SelfImprovementAnchors,
     fact_correct,
     math_correct,
+    verifier_score,
 )
 from homogeny.store import Store
 from homogeny.suites.prompt import Prompt
@@ -89,6 +91,16 @@ def test_real_answer_checkers() -> None:
 
 
 @pytest.mark.slow
+def test_verifier_score_weighs_yes_against_no_in_the_first_token() -> None:
+    # stored tops as a server gives them (token strings); "No" holds three times "Yes"'s mass
+    row = {"text": "No.", "top_logprobs_json": json.dumps(
+        {"top": [[[" No", math.log(0.6)], ["Yes", math.log(0.2)], [" maybe", math.log(0.2)]]]})}
+    assert verifier_score("openai:http://x/v1#m", row) == pytest.approx(0.25)
+    # neither word among the tops: the reply's own first word decides
+    assert verifier_score("m", {"text": " Yes, it is", "top_logprobs_json": json.dumps({"top": [[["I", -0.1]]]})}) == 1.0
+    assert verifier_score("m", {"text": "Perhaps", "top_logprobs_json": None}) == 0.0
+
+
 def test_self_verifier_prefers_what_the_model_finds_likely() -> None:
     model, tok = pretrained()
     problem = arithmetic.AdditionProblem(3, 4)
@@ -96,10 +108,15 @@ def test_self_verifier_prefers_what_the_model_finds_likely() -> None:
     assert selftrain.self_verified(model, tok, problem.prompt, [wrong, right], keep=0.5) == [right]
 
 
+@lru_cache(maxsize=4)
+def loop(filter_name: str) -> list[RoundMetrics]:
+    model, tok = pretrained()
+    return selftrain.self_train(model, tok, filter_name, SMALL, seed=0)[1]
+
+
 @pytest.mark.slow
 def test_self_training_without_an_anchor_loses_diversity() -> None:
-    model, tok = pretrained()
-    _, history = selftrain.self_train(model, tok, "none", SMALL, seed=0)
+    history = loop("none")
     assert len(history) == SMALL.rounds + 1
     first, last = history[0], history[-1]
     assert last.distinct_correct < first.distinct_correct - 0.5
@@ -109,10 +126,13 @@ def test_self_training_without_an_anchor_loses_diversity() -> None:
 
 @pytest.mark.slow
 def test_exact_checker_keeps_accuracy_and_trains_only_on_correct_answers() -> None:
-    model, tok = pretrained()
-    _, history = selftrain.self_train(model, tok, "exact_checker", SMALL, seed=0)
+    history, unanchored = loop("exact_checker"), loop("none")
     assert all(m.kept_accuracy == 1.0 for m in history[1:])
-    assert history[-1].pass_at_1 >= history[0].pass_at_1 - 0.05
+    # pass@1 over 24 x 6 draws moves by ~0.04 between rounds (and across CPUs), so the anchor is
+    # judged on its rounds' mean against the unanchored loop's, and on a loose floor
+    mean_pass = [float(np.mean([m.pass_at_1 for m in h[1:]])) for h in (history, unanchored)]
+    assert mean_pass[0] > mean_pass[1] + 0.05
+    assert history[-1].pass_at_1 >= history[0].pass_at_1 - 0.15
 
 
 @pytest.mark.slow

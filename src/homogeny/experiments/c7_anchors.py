@@ -19,6 +19,8 @@ which an external embedding judge picks the candidate most novel against earlier
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -221,9 +223,11 @@ def fact_correct(prompt: Any, text: str) -> bool:
 
 def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts: list[Any],
                       check: Any) -> dict[str, Any]:
-    """Song et al.'s generation-verification gap per question: accuracy of the samples the model
-    itself judges correct minus accuracy of all samples (a question whose samples the model
-    rejects entirely keeps gap 0: the filter changed nothing it could use)."""
+    """Song et al.'s generation-verification gap per question: accuracy of the answers the
+    model itself rates best minus accuracy of all its answers. The rating is the model's
+    verifier score (`verifier_score`: its probability of "yes" against "no" when asked whether
+    the answer is correct); per question the answers with the top score are kept (best-of-n by
+    self-verification), so a verifier that rates every answer alike changes nothing (gap 0)."""
     from homogeny.suites.prompt import Prompt
 
     asked = [Prompt(id=p.id, text=p.text + ANSWER_ONLY, meta=p.meta) for p in prompts]
@@ -231,18 +235,49 @@ def verification_gaps(ctx: ExperimentContext, s: C7Settings, model: str, prompts
     asks = [Prompt(id=f"{p.id}/verify{i}", text=VERIFY.format(question=p.text, answer=row["text"].strip()[:400]))
             for p in prompts for i, row in enumerate(answers[p.id])]
     verdicts = ctx.sample(model, asks, 1, temperature=0.0, max_tokens=3, chat=True)
-    before, after = [], []
+    before, after, scores = [], [], []
     for p in prompts:
         correct = [check(p, row["text"]) for row in answers[p.id]]
-        said_yes = [verdicts[f"{p.id}/verify{i}"][0]["text"].strip().lower().startswith("yes")
-                    for i in range(len(correct))]
-        kept = [c for c, y in zip(correct, said_yes) if y]
+        rated = [verifier_score(model, verdicts[f"{p.id}/verify{i}"][0]) for i in range(len(correct))]
+        best = max(rated)
+        kept = [c for c, r in zip(correct, rated) if r == best]
+        scores += rated
         before.append(float(np.mean(correct)))
-        after.append(float(np.mean(kept)) if kept else before[-1])
+        after.append(float(np.mean(kept)))
     gaps = np.array(after) - np.array(before)
     acc = float(np.mean(before))
     return {"gaps": gaps, "accuracy": acc, "verified_accuracy": float(np.mean(after)),
-            "relative_gap": float(gaps.mean() / (1 - acc)) if acc < 1 else 0.0}
+            "relative_gap": float(gaps.mean() / (1 - acc)) if acc < 1 else 0.0,
+            "mean_verifier_score": float(np.mean(scores)) if scores else 0.0}
+
+
+def verifier_score(model: str, row: dict[str, Any]) -> float:
+    """P(yes) / (P(yes) + P(no)) of the verifier's first reply token, from the top
+    log-probabilities the engine stored with the greedy verdict; when neither word is among
+    them, 1.0 if the reply starts with "yes", else 0.0. A graded score: greedy replies of the
+    small models are "No" to nearly every answer, right or wrong, which no filter can use."""
+    try:
+        first = json.loads(row.get("top_logprobs_json") or "{}").get("top", [[]])[0]
+    except (TypeError, ValueError, IndexError):
+        first = []
+    mass = {"yes": 0.0, "no": 0.0}
+    for token, logprob in first:
+        word = _token_text(model, token).strip().lower()
+        if word in mass:
+            mass[word] += math.exp(float(logprob))
+    if mass["yes"] + mass["no"] > 0:
+        return mass["yes"] / (mass["yes"] + mass["no"])
+    return 1.0 if str(row.get("text", "")).strip().lower().startswith("yes") else 0.0
+
+
+def _token_text(model: str, token: int | str) -> str:
+    """A stored top token as text: servers store strings, llama.cpp stores vocabulary ids."""
+    if isinstance(token, str):
+        return token
+    from homogeny.models import load_backend
+
+    llm = getattr(load_backend(model), "llm", None)
+    return llm.detokenize([int(token)]).decode("utf-8", errors="replace") if llm is not None else ""
 
 
 def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list[Any],
@@ -266,9 +301,11 @@ def gap_evidence(ctx: ExperimentContext, s: C7Settings, model: str, math_q: list
         for task, d in (("arithmetic", math_gap), ("factual", fact_gap))
     })
     return [make_evidence(
-        CLAIM, "Is the generation-verification gap larger on arithmetic than on factual questions?",
+        CLAIM, "Is the generation-verification gap larger on arithmetic than on factual questions? "
+        f"(mean self-verifier score {math_gap['mean_verifier_score']:.2f} on arithmetic, "
+        f"{fact_gap['mean_verifier_score']:.2f} on factual answers)",
         f"gv_gap_arithmetic_minus_factual[{_slug(model)}]",
-        "accuracy gained by keeping only self-verified answers, arithmetic minus factual (Song et al. 2024)",
+        "accuracy gained by keeping each question's best self-verified answers, arithmetic minus factual (Song et al. 2024)",
         point, (lo, hi), n=int(a.size + b.size), threshold=0.0, predicted="above", models=(model,), quick=ctx.quick,
         plot={"labels": ["arithmetic", "factual"], "values": [float(a.mean()), float(b.mean())]},
     )]
