@@ -276,6 +276,29 @@ def test_claim_verdict_rule() -> None:
     assert narrative.claim_verdict([{"verdict": "inconclusive"}]) == "inconclusive"
 
 
+def test_mid_sentence_lowering_keeps_acronyms() -> None:
+    assert narrative.lower_first("RL post-training amplifies") == "RL post-training amplifies"
+    assert narrative.lower_first("Prompts drift") == "prompts drift"
+    assert narrative.lower_first("") == ""
+
+
+def test_toy_stage_sentence_says_which_stage_the_intervals_separate() -> None:
+    def row(metric: str, effect: float, lo: float, hi: float) -> dict[str, object]:
+        return {"metric": metric, "effect": effect, "ci_low": lo, "ci_high": hi, "n": 32}
+
+    rooted = narrative.toy_stage_sentence([row(narrative.TOY_PRETRAINING, 0.3, 0.28, 0.33),
+                                           row(narrative.TOY_RL, -0.2, -0.23, -0.19)])
+    assert "RL pulled the models apart" in rooted and "rooted in pretraining" in rooted
+    assert "0.3 (95% CI 0.28 to 0.33, n = 32)" in rooted
+    against = narrative.toy_stage_sentence([row(narrative.TOY_PRETRAINING, 0.1, 0.05, 0.15),
+                                            row(narrative.TOY_RL, 0.3, 0.2, 0.4)])
+    assert "against Chen" in against and "apart" not in against
+    overlap = narrative.toy_stage_sentence([row(narrative.TOY_PRETRAINING, 0.1, 0.0, 0.3),
+                                            row(narrative.TOY_RL, 0.2, 0.1, 0.4)])
+    assert "does not separate them" in overlap
+    assert narrative.toy_stage_sentence([row(narrative.TOY_PRETRAINING, 0.1, 0.0, 0.3)]) == ""
+
+
 def test_number_format() -> None:
     assert plots.fmt(-0.08) == "−0.08" and plots.fmt(0.234) == "0.234" and plots.fmt(1234.7) == "1,235"
     assert plots.fmt(float("nan")) == "—" and plots.fmt(None) == "—" and plots.fmt(0) == "0"

@@ -157,7 +157,10 @@ def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
 
 
 def lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
+    """First letter lowered for use mid-sentence, unless it starts an acronym ("RL", "LLM")."""
+    if not text or text[1:2].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def verdict_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -194,7 +197,8 @@ def answer_paragraphs(by_claim: dict[str, list[dict[str, Any]]], models: Sequenc
         claim_sentence(c, by_claim.get(c, [])) for c in ("c5", "c6")))
     last = ["The word doing the most work in the question is “inevitable”.",
             claim_sentence("c7", by_claim.get("c7", [])), claim_sentence("T", by_claim.get("T", []))]
-    last += [s for s in (stage_sentence(stages), pressure_sentence(pressures)) if s]
+    last += [s for s in (stage_sentence(stages), toy_stage_sentence(by_claim.get("T", [])),
+                         pressure_sentence(pressures)) if s]
     paragraphs.append(" ".join(last))
     if any(r.get("quick") for r in all_rows):
         paragraphs.append("Some of this evidence comes from --quick runs (fewer prompts and samples); "
@@ -249,6 +253,32 @@ def stage_sentence(data: Any) -> str:
     else:
         text += (" The counter-view of Chen, Fortier & West (2026) traces convergence to "
                  f"pretraining; here {stages[top]} mattered more.")
+    return text
+
+
+TOY_PRETRAINING, TOY_RL = "toy stage share: pretraining", "toy stage share: post-training (RL)"
+
+
+def toy_stage_sentence(rows: Sequence[dict[str, Any]]) -> str:
+    """The decomposition on the tiny models trained here, where pretraining and RL are both
+    under control: which of the two accounts for more of their cross-model convergence."""
+    by_metric = {str(r.get("metric")): r for r in rows}
+    pre, rl = by_metric.get(TOY_PRETRAINING), by_metric.get(TOY_RL)
+    if pre is None or rl is None:
+        return ""
+    def share(r: dict[str, Any]) -> str:
+        return f"{fmt(r.get('effect'))} (95% CI {fmt(r.get('ci_low'))} to {fmt(r.get('ci_high'))}, n = {r.get('n')})"
+
+    text = (f"In the tiny models trained here on one corpus, pretraining accounts for {share(pre)} "
+            f"of their cross-model convergence (Shapley value) and RL for {share(rl)}")
+    if float(rl["ci_high"]) < 0:
+        text += "; RL pulled the models apart"
+    if float(pre["ci_low"]) > float(rl["ci_high"]):
+        text += ": there convergence is rooted in pretraining, as Chen, Fortier & West (2026) find."
+    elif float(rl["ci_low"]) > float(pre["ci_high"]):
+        text += ": there RL added more convergence than pretraining, against Chen, Fortier & West (2026)."
+    else:
+        text += ": the two intervals overlap, so the toy level does not separate them."
     return text
 
 
