@@ -80,6 +80,22 @@ def test_unknown_claim(cli, tmp_path):
     assert_user_error(proc, "c9")
 
 
+@pytest.mark.parametrize("form", ["paper", "repeated"])
+def test_pair_files_are_checked_before_any_work(cli, tmp_path, form):
+    low, high = tmp_path / "low.txt", tmp_path / "high.txt"
+    low.write_text("How many eggs are left?\nWhat does the farmer sell?\n")
+    high.write_text("How many eggs remain?\n")
+    flags = ["--pairs", str(low), str(high)] if form == "paper" else ["--pairs", str(low), "--pairs", str(high)]
+    proc = cli("run", "c1", *flags, "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "low.txt has 2 lines", "high.txt has 1", "aligned")
+    assert not (tmp_path / "s.duckdb").exists()  # rejected before a store was opened or a model loaded
+
+
+def test_pairs_belong_to_c1(cli, tmp_path):
+    proc = cli("run", "c4", "--pairs", "a.txt", "b.txt", "--store", str(tmp_path / "s.duckdb"))
+    assert_user_error(proc, "--pairs", "c1")
+
+
 def test_export_of_missing_store(cli, tmp_path):
     proc = cli("export", "--store", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "o"))
     assert_user_error(proc, "missing.duckdb", "does not exist")

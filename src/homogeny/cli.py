@@ -190,23 +190,32 @@ def _fmt(x: Any) -> str:
 @app.command()
 def run(
     claim: Annotated[str, typer.Argument(help="c1 .. c7")],
+    # the paper's own form, `--pairs LOW.txt HIGH.txt`, leaves HIGH.txt here
+    pair_tail: Annotated[list[Path] | None, typer.Argument(hidden=True)] = None,
     models_: ModelsOpt = None,
     quick: Annotated[bool, typer.Option("--quick", help="Fewer prompts and samples, same code path.")] = False,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     store: StoreOpt = "homogeny.duckdb",
-    pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="c1: LOW.txt HIGH.txt aligned files (give --pairs twice).")] = None,
+    pairs: Annotated[list[Path] | None, typer.Option("--pairs", help="c1: aligned LOW.txt and HIGH.txt files: --pairs LOW.txt HIGH.txt (or --pairs twice).")] = None,
     executor: Annotated[str, typer.Option("--executor")] = "local",
     ray_address: Annotated[str | None, typer.Option("--ray-address")] = None,
 ) -> None:
     """Run one claim's experiment and print its evidence rows."""
+    from homogeny.errors import ParameterError
     from homogeny.experiments.registry import run_claims
 
     options: dict[str, Any] = {}
+    if pair_tail and not pairs:
+        raise ParameterError(f"unexpected argument {str(pair_tail[0])!r}: `homogeny run` takes one claim (c1 .. c7)")
+    pairs = [*(pairs or []), *(pair_tail or [])]
     if pairs:
         if len(pairs) != 2:
-            from homogeny.errors import ParameterError
+            raise ParameterError("--pairs needs two files: --pairs LOW.txt HIGH.txt")
+        if claim.strip().lower() != "c1":
+            raise ParameterError(f"--pairs is an input of c1 (Adam's Law pairs), not of {claim!r}; drop it or run c1")
+        from homogeny.suites.files import read_pairs
 
-            raise ParameterError("--pairs needs two files: --pairs LOW.txt --pairs HIGH.txt")
+        read_pairs(*pairs)  # a missing or misaligned file fails now, not after C1's other parts
         options["pairs"] = [str(p) for p in pairs]
     evidence = run_claims([claim], _split_models(models_), store, quick=quick, seed=seed, executor=executor, ray_address=ray_address, options=options)
     _print_evidence(evidence)
