@@ -7,6 +7,7 @@ a module path imported only when used, so `homogeny --help` never imports torch 
 
 from __future__ import annotations
 
+import atexit
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,3 +117,8 @@ def close_all() -> None:
     while _LOADED:
         _, backend = _LOADED.popitem()
         backend.close()
+
+
+# llama-cpp-python frees a model in __del__, which at interpreter teardown runs after its own
+# module globals are gone ("TypeError: 'NoneType' object is not callable"); free them first.
+atexit.register(close_all)
