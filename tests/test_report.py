@@ -276,6 +276,14 @@ def test_claim_verdict_rule() -> None:
     assert narrative.claim_verdict([{"verdict": "inconclusive"}]) == "inconclusive"
 
 
+def test_engines_overview_names_the_mixed_engines() -> None:
+    rows = {"supported": [{"verdict": "supported"}], "mixed": [{"verdict": "supported"}, {"verdict": "contradicted"}]}
+    text = narrative.engines_overview({"c1": rows["mixed"], "c2": rows["mixed"], "c3": rows["supported"]})
+    assert "only probability concentration showed its pressure" in text
+    assert "input flattening and training collapse gave mixed evidence" in text
+    assert "mixed" not in narrative.engines_overview({"c3": rows["supported"]})
+
+
 def test_mid_sentence_lowering_keeps_acronyms() -> None:
     assert narrative.lower_first("RL post-training amplifies") == "RL post-training amplifies"
     assert narrative.lower_first("Prompts drift") == "prompts drift"

@@ -207,19 +207,23 @@ def answer_paragraphs(by_claim: dict[str, list[dict[str, Any]]], models: Sequenc
 
 
 def engines_overview(by_claim: dict[str, list[dict[str, Any]]]) -> str:
-    """Which of the three stage engines (input, training, sampling) showed its pressure."""
+    """Which of the three stage engines (input, training, sampling) showed its pressure, and
+    which gave mixed evidence (some measures for, some against)."""
     engines = {"c1": "input flattening", "c2": "training collapse", "c3": "probability concentration"}
     tested = [c for c in engines if by_claim.get(c)]
-    held = [engines[c] for c in engines if claim_verdict(by_claim.get(c, [])) == "supported"]
+    verdicts = {c: claim_verdict(by_claim.get(c, [])) for c in tested}
+    held = [engines[c] for c in tested if verdicts[c] == "supported"]
+    mixed = [engines[c] for c in tested if verdicts[c] == "mixed"]
     if not tested:
         return "None of the three stage engines (input, training, sampling) was run."
+    also = f"; {' and '.join(mixed)} gave mixed evidence" if mixed else ""
     if len(held) >= 2:
         return (f"Convergence is real here, driven by pressures at more than one stage stacking on top "
-                f"of each other ({', '.join(held)}) rather than by one law.")
+                f"of each other ({', '.join(held)}) rather than by one law{also}.")
     if len(held) == 1:
-        return (f"Of the {len(tested)} stage engines tested, only {held[0]} showed its pressure at "
-                f"this scale.")
-    return f"None of the {len(tested)} stage engines tested showed its pressure at this scale."
+        return (f"Of the {len(tested)} stage engines tested, only {held[0]} showed its pressure "
+                f"unambiguously at this scale{also}.")
+    return f"None of the {len(tested)} stage engines tested showed its pressure unambiguously at this scale{also}."
 
 
 def stage_sentence(data: Any) -> str:
