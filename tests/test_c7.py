@@ -90,7 +90,6 @@ def test_real_answer_checkers() -> None:
     assert not fact_correct(fact, "There are 111.")
 
 
-@pytest.mark.slow
 def test_verifier_score_weighs_yes_against_no_in_the_first_token() -> None:
     # stored tops as a server gives them (token strings); "No" holds three times "Yes"'s mass
     row = {"text": "No.", "top_logprobs_json": json.dumps(
@@ -101,6 +100,7 @@ def test_verifier_score_weighs_yes_against_no_in_the_first_token() -> None:
     assert verifier_score("m", {"text": "Perhaps", "top_logprobs_json": None}) == 0.0
 
 
+@pytest.mark.slow
 def test_self_verifier_prefers_what_the_model_finds_likely() -> None:
     model, tok = pretrained()
     problem = arithmetic.AdditionProblem(3, 4)

@@ -131,9 +131,13 @@ def headline(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def measurement(row: dict[str, Any]) -> str:
-    """`metric = effect (95% CI lo to hi, n = n)` for one evidence row."""
-    return (f"{row.get('metric')} = {fmt(row.get('effect'))}, 95% CI {fmt(row.get('ci_low'))} "
-            f"to {fmt(row.get('ci_high'))}, n = {row.get('n')}")
+    """`metric = effect, 95% CI lo to hi, n = n` for one evidence row."""
+    return f"{row.get('metric')} = {fmt(row.get('effect'))}, {interval(row)}"
+
+
+def interval(row: dict[str, Any]) -> str:
+    """`95% CI lo to hi, n = n` for one evidence row."""
+    return f"95% CI {fmt(row.get('ci_low'))} to {fmt(row.get('ci_high'))}, n = {row.get('n')}"
 
 
 def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
@@ -270,11 +274,9 @@ def toy_stage_sentence(rows: Sequence[dict[str, Any]]) -> str:
     pre, rl = by_metric.get(TOY_PRETRAINING), by_metric.get(TOY_RL)
     if pre is None or rl is None:
         return ""
-    def share(r: dict[str, Any]) -> str:
-        return f"{fmt(r.get('effect'))} (95% CI {fmt(r.get('ci_low'))} to {fmt(r.get('ci_high'))}, n = {r.get('n')})"
-
-    text = (f"In the tiny models trained here on one corpus, pretraining accounts for {share(pre)} "
-            f"of their cross-model convergence (Shapley value) and RL for {share(rl)}")
+    text = (f"In the tiny models trained here on one corpus, pretraining accounts for "
+            f"{fmt(pre.get('effect'))} ({interval(pre)}) of their cross-model convergence (Shapley "
+            f"value) and RL for {fmt(rl.get('effect'))} ({interval(rl)})")
     if float(rl["ci_high"]) < 0:
         text += "; RL pulled the models apart"
     if float(pre["ci_low"]) > float(rl["ci_high"]):
