@@ -9,17 +9,10 @@ from typing import Any
 
 from homogeny.errors import HomogenyError, did_you_mean
 from homogeny.experiments.base import Evidence, ExperimentContext
+from homogeny.experiments.claims import CLAIMS
 from homogeny.store import Store
 
-EXPERIMENTS: dict[str, str] = {
-    "c1": "homogeny.experiments.c1_input:InputFlattening",
-    "c2": "homogeny.experiments.c2_training:RLFormatCollapse",
-    "c3": "homogeny.experiments.c3_size:SizeConcentration",
-    "c4": "homogeny.experiments.c4_hivemind:Hivemind",
-    "c5": "homogeny.experiments.c5_internals:FracturedInternals",
-    "c6": "homogeny.experiments.c6_reliability:ConsistencyReliability",
-    "c7": "homogeny.experiments.c7_anchors:SelfImprovementAnchors",
-}
+EXPERIMENTS: dict[str, str] = {c.id: c.target for c in CLAIMS.values()}
 
 
 def experiment(claim: str) -> Any:
