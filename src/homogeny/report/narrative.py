@@ -8,96 +8,14 @@ to be not run, and every number printed comes with its interval.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from homogeny.report import labels
+from homogeny.report.claim_text import CLAIMS, SENTENCES, ClaimInfo
 from homogeny.report.plots import fmt
 
 CLAIM_ORDER = ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "T")
-
-
-@dataclass(frozen=True)
-class ClaimInfo:
-    """What a claim says, where it sits in the pipeline, and the paper it comes from."""
-
-    id: str
-    title: str
-    stage: str
-    statement: str
-    summary: str
-    citation: str
-
-
-CLAIMS: dict[str, ClaimInfo] = {c.id: c for c in (
-    ClaimInfo("c1", "Does high-frequency text homogenize user input before generation?", "input",
-              "Prompts drift toward high-frequency phrasings, and distinct prompts are flattened at comprehension time (“Adam's Law”).",
-              "Models are most accurate on high-frequency phrasings; the same property flattens distinct prompts into their common form before generation starts.",
-              "Lu et al. 2026, “Adam's Law: Textual Frequency Law on Large Language Models”, arXiv 2604.02176"),
-    ClaimInfo("c2", "Does RL training collapse format diversity in pretrained models?", "post-training",
-              "RL post-training amplifies one format from pretraining within the first epoch and collapses the others; which format wins depends on scale.",
-              "In controlled runs RL amplifies one pretraining format within the first epoch and collapses the alternatives; the winner depends on model scale, not on which format is better.",
-              "Zhao et al. 2025, “Echo Chamber: RL Post-training Amplifies Behaviors Learned in Pretraining”, arXiv 2504.07912"),
-    ClaimInfo("c3", "Why aren't bigger models better for generating diverse outputs?", "sampling",
-              "Bigger models concentrate probability mass, so they give fewer distinct samples per draw.",
-              "Larger models put more probability on their preferred outputs, so within a fixed budget they yield fewer distinct samples (the seed states this more strongly than the paper).",
-              "Shypula et al. 2025, arXiv 2504.12522"),
-    ClaimInfo("c4", "Does AI homogenize culture the way mass media did?", "across models",
-              "Independent models converge on the same outputs, and personalised framing hides the sameness from each single user.",
-              "Independent, nominally competing LLMs produce strikingly similar open-ended outputs; per-user framing makes the sameness invisible to any single user.",
-              "Jiang et al. 2025, “Artificial Hivemind”, arXiv 2510.22954"),
-    ClaimInfo("c5", "Can identical outputs hide broken internal representations?", "internals",
-              "Identical outputs can hide very different, fractured internal representations.",
-              "Networks trained by SGD can reproduce a target output exactly while their internal structure is fractured and entangled, unlike networks found by open-ended search.",
-              "Kumar, Clune, Lehman & Stanley 2025, “The Fractured Entangled Representation Hypothesis”, arXiv 2505.11581"),
-    ClaimInfo("c6", "Does setting temperature to zero actually make LLM outputs reliable?", "reliability",
-              "Temperature 0 and a fixed seed give consistency, not reliability: one draw, repeated.",
-              "Fixed seeds and zero temperature replicate one output, but that output is still one draw from the model's distribution; reliability across repetitions is a separate question.",
-              "Schroeder & Wood-Doughty 2024, “Can You Trust LLM Judgments?”, arXiv 2412.12509"),
-    ClaimInfo("c7", "Can models reliably improve themselves without external feedback?", "counter-pressure",
-              "Self-improvement without an external anchor collapses diversity; past versions, judges, user corrections or tools rescue it.",
-              "Pure self-improvement stalls on the generation–verification gap and collapses diversity; the methods that work bring in an external anchor.",
-              "Song et al. 2024, “Mind the Gap”, arXiv 2412.02674; Shafayat et al. 2025, arXiv 2505.21444"),
-    ClaimInfo("T", "Is convergence inevitable, or a stack of design choices?", "all stages",
-              "Convergence is the default when every stage optimises for the high-frequency centre; it is not inevitable, because counter-pressure can be added on purpose.",
-              "The counter-view: output homogeneity is already present after SFT and is rooted in pretraining, with DPO and RL moving it only slightly — so the stages may not contribute equally.",
-              "Chen, Fortier & West 2026, “Is Convergence Inevitable? Tracing Output Homogeneity Back to Base Models”, arXiv 2608.11426 (counter-view)"),
-)}
-
-# One sentence per (claim, verdict); {m} is the headline measurement with its interval.
-SENTENCES: dict[str, dict[str, str]] = {
-    "c1": {
-        "supported": "The input side is the part the question names directly, and here it held: distinct prompts were flattened toward their high-frequency forms before generation ({m}). Distinctiveness is filtered out on the way in.",
-        "contradicted": "The input side is the part the question names directly, and here it did not hold: the models did not flatten distinct prompts toward high-frequency forms ({m}). Whatever convergence there is does not start at comprehension time in these models.",
-    },
-    "c2": {
-        "supported": "The training stage squeezes from the other end: RL post-training amplified one format from pretraining and collapsed the alternatives ({m}).",
-        "contradicted": "The training stage did not show the predicted squeeze: RL post-training did not amplify one format and collapse the others ({m}).",
-    },
-    "c3": {
-        "supported": "At the sampling stage, the bigger model concentrated its probability mass and gave fewer distinct samples per draw ({m}), so diversity is recoverable by choosing a smaller model.",
-        "contradicted": "At the sampling stage the size effect did not appear as predicted: bigger models did not give fewer distinct samples per draw ({m}).",
-    },
-    "c4": {
-        "supported": "Across models, independent models landed on similar outputs ({m}): the cross-model sameness the question starts from is there to be measured.",
-        "contradicted": "Across models, the independent models did not converge as the claim predicts ({m}).",
-    },
-    "c5": {
-        "supported": "Convergence at the output need not mean convergence underneath: outputs that match came from measurably different internal representations ({m}), so “the answers look the same” is weak evidence that “the models are the same”.",
-        "contradicted": "Here matching outputs went with matching internals ({m}): the caveat that surface sameness hides different representations did not hold.",
-    },
-    "c6": {
-        "supported": "Repeating the exact same output is not converging on truth: temperature 0 with a fixed seed gave consistency without reliability ({m}). Sameness and correctness are not the same thing.",
-        "contradicted": "Consistency and reliability moved together here ({m}): deterministic decoding did not merely replay one draw.",
-    },
-    "c7": {
-        "supported": "Self-improvement without an external anchor collapsed diversity, and the anchored variants kept it ({m}): the systems that escape collapse bring something in from outside.",
-        "contradicted": "Self-improvement without an external anchor did not collapse diversity here ({m}), so an anchor had nothing to rescue.",
-    },
-    "T": {
-        "supported": "Taken together, convergence appeared by default and counter-pressure added on purpose removed part of it ({m}): it looks inevitable only because the push-back has to be added deliberately.",
-        "contradicted": "Taken together, the thesis did not hold ({m}): either convergence did not appear by default, or the counter-pressures tried did not remove it.",
-    },
-}
+__all__ = ["CLAIMS", "SENTENCES", "ClaimInfo"]
 
 
 def claim_verdict(rows: Sequence[dict[str, Any]]) -> str:
@@ -115,24 +33,28 @@ def claim_verdict(rows: Sequence[dict[str, Any]]) -> str:
     return "inconclusive"
 
 
-VERDICT_RULE = ("A claim is supported when at least one of its evidence rows is supported and none is "
-                "contradicted, contradicted in the mirror case, mixed when rows disagree, and "
-                "inconclusive otherwise.")
+VERDICT_RULE = (
+    "A claim is supported when at least one of its evidence rows is supported and none is "
+    "contradicted, contradicted in the mirror case, mixed when rows disagree, and "
+    "inconclusive otherwise."
+)
 
 
 def headline(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
     """The row that speaks for the claim: the first one whose verdict matches the claim's
-    (for a mixed claim, the first supporting row)."""
+    (for a mixed claim, the first supporting row), a primary row before any other."""
     if not rows:
         return None
     verdict = claim_verdict(rows)
     wanted = "supported" if verdict == "mixed" else verdict
-    return next((r for r in rows if r.get("verdict") == wanted), rows[0])
+    ranked = sorted(rows, key=lambda r: r.get("role", "primary") != "primary")
+    return next((r for r in ranked if r.get("verdict") == wanted), ranked[0])
 
 
 def measurement(row: dict[str, Any]) -> str:
-    """`metric = effect, 95% CI lo to hi, n = n` for one evidence row."""
-    return f"{row.get('metric')} = {fmt(row.get('effect'))}, {interval(row)}"
+    """`plain name: effect unit, 95% CI lo to hi, n = n` for one evidence row (never the
+    raw metric id: see labels.py)."""
+    return f"{labels.name(row)}: {labels.value_text(row)}, {interval(row)}"
 
 
 def interval(row: dict[str, Any]) -> str:
@@ -145,7 +67,9 @@ def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
     info, verdict = CLAIMS[claim], claim_verdict(rows)
     label = f"{claim.upper() if claim != 'T' else 'T'} ({info.stage})"
     if verdict == "not run":
-        return f"{label} was not run, so this report cannot say whether: {lower_first(info.statement)}"
+        return (
+            f"{label} was not run, so this report cannot say whether: {lower_first(info.statement)}"
+        )
     row = headline(rows)
     assert row is not None
     m = measurement(row)
@@ -153,11 +77,15 @@ def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
         return SENTENCES[claim][verdict].format(m=m)
     if verdict == "mixed":
         counts = verdict_counts(rows)
-        return (f"{label} gave mixed evidence ({counts['supported']} supported, "
-                f"{counts['contradicted']} contradicted): {lower_first(info.statement)} The first "
-                f"supporting measure was {m}.")
-    return (f"{label} stayed open at this scale: the interval did not settle whether "
-            f"{lower_first(info.statement).rstrip('.')} ({m}).")
+        return (
+            f"{label} gave mixed evidence ({counts['supported']} supported, "
+            f"{counts['contradicted']} contradicted): {lower_first(info.statement)} The first "
+            f"supporting measure was {m}."
+        )
+    return (
+        f"{label} stayed open at this scale: the interval did not settle whether "
+        f"{lower_first(info.statement).rstrip('.')} ({m})."
+    )
 
 
 def lower_first(text: str) -> str:
@@ -175,17 +103,26 @@ def verdict_counts(rows: Sequence[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def answer_paragraphs(by_claim: dict[str, list[dict[str, Any]]], models: Sequence[str],
-                      stages: Any = None, pressures: Any = None) -> list[str]:
+def answer_paragraphs(
+    by_claim: dict[str, list[dict[str, Any]]],
+    models: Sequence[str],
+    stages: Any = None,
+    pressures: Any = None,
+    measured_on: str = "",
+) -> list[str]:
     """The answer to the inquiring line, in the seed note's order: framing, the input side,
     the other engines, the caveats, and whether "inevitable" survives the evidence."""
     all_rows = [r for rows in by_claim.values() for r in rows]
     if not all_rows:
-        return [("No evidence is stored yet, so this report cannot answer the question. "
-                 "Run `homogeny audit --out DIR` (or `homogeny run c1` … `c7`) and rebuild it.")]
+        return [
+            (
+                "No evidence is stored yet, so this report cannot answer the question. "
+                "Run `homogeny audit --out DIR` (or `homogeny run c1` … `c7`) and rebuild it."
+            )
+        ]
     counts = verdict_counts(all_rows)
     run = [c for c in CLAIM_ORDER if by_claim.get(c)]
-    model_text = ", ".join(models) if models else "the stored models"
+    model_text = measured_on or (", ".join(models) if models else "the stored models")
     opening = (
         "This reads the question as: if users keep rephrasing their prompts toward what models "
         "handle best, does that input-side flattening force every model's output to converge? "
@@ -195,25 +132,45 @@ def answer_paragraphs(by_claim: dict[str, list[dict[str, Any]]], models: Sequenc
         + engines_overview(by_claim)
     )
     paragraphs = [opening, claim_sentence("c1", by_claim.get("c1", []))]
-    paragraphs.append("Beyond the input channel, the other stages were tested separately. " + " ".join(
-        claim_sentence(c, by_claim.get(c, [])) for c in ("c2", "c3", "c4")))
-    paragraphs.append("Two caveats bear on what convergence means. " + " ".join(
-        claim_sentence(c, by_claim.get(c, [])) for c in ("c5", "c6")))
-    last = ["The word doing the most work in the question is “inevitable”.",
-            claim_sentence("c7", by_claim.get("c7", [])), claim_sentence("T", by_claim.get("T", []))]
-    last += [s for s in (stage_sentence(stages), toy_stage_sentence(by_claim.get("T", [])),
-                         pressure_sentence(pressures)) if s]
+    paragraphs.append(
+        "Beyond the input channel, the other stages were tested separately. "
+        + " ".join(claim_sentence(c, by_claim.get(c, [])) for c in ("c2", "c3", "c4"))
+    )
+    paragraphs.append(
+        "Two caveats bear on what convergence means. "
+        + " ".join(claim_sentence(c, by_claim.get(c, [])) for c in ("c5", "c6"))
+    )
+    last = [
+        "The word doing the most work in the question is “inevitable”.",
+        claim_sentence("c7", by_claim.get("c7", [])),
+        claim_sentence("T", by_claim.get("T", [])),
+    ]
+    last += [
+        s
+        for s in (
+            stage_sentence(stages),
+            toy_stage_sentence(by_claim.get("T", [])),
+            pressure_sentence(pressures),
+        )
+        if s
+    ]
     paragraphs.append(" ".join(last))
     if any(r.get("quick") for r in all_rows):
-        paragraphs.append("Some of this evidence comes from --quick runs (fewer prompts and samples); "
-                          "their intervals are wider and an inconclusive verdict there is weak.")
+        paragraphs.append(
+            "Some of this evidence comes from --quick runs (fewer prompts and samples); "
+            "their intervals are wider and an inconclusive verdict there is weak."
+        )
     return paragraphs
 
 
 def engines_overview(by_claim: dict[str, list[dict[str, Any]]]) -> str:
     """Which of the three stage engines (input, training, sampling) showed its pressure, and
     which gave mixed evidence (some measures for, some against)."""
-    engines = {"c1": "input flattening", "c2": "training collapse", "c3": "probability concentration"}
+    engines = {
+        "c1": "input flattening",
+        "c2": "training collapse",
+        "c3": "probability concentration",
+    }
     tested = [c for c in engines if by_claim.get(c)]
     verdicts = {c: claim_verdict(by_claim.get(c, [])) for c in tested}
     held = [engines[c] for c in tested if verdicts[c] == "supported"]
@@ -222,12 +179,19 @@ def engines_overview(by_claim: dict[str, list[dict[str, Any]]]) -> str:
         return "None of the three stage engines (input, training, sampling) was run."
     also = f"; {' and '.join(mixed)} gave mixed evidence" if mixed else ""
     if len(held) >= 2:
-        return (f"Convergence is real here, driven by pressures at more than one stage stacking on top "
-                f"of each other ({', '.join(held)}) rather than by one law{also}.")
+        return (
+            f"Convergence is real here, driven by pressures at more than one stage stacking on top "
+            f"of each other ({', '.join(held)}) rather than by one law{also}."
+        )
     if len(held) == 1:
-        return (f"Of the {len(tested)} stage engines tested, only {held[0]} showed its pressure "
-                f"unambiguously at this scale{also}.")
-    return f"None of the {len(tested)} stage engines tested showed its pressure unambiguously at this scale{also}."
+        return (
+            f"Of the {len(tested)} stage engines tested, only {held[0]} showed its pressure "
+            f"unambiguously at this scale{also}."
+        )
+    return (
+        f"None of the {len(tested)} stage engines tested showed its pressure unambiguously at "
+        f"this scale{also}."
+    )
 
 
 def stage_sentence(data: Any) -> str:
@@ -238,29 +202,45 @@ def stage_sentence(data: Any) -> str:
     stages, shap = list(data["stages"]), list(data["shapley"])
     if len(stages) != len(shap):
         return ""
-    low, high = list(data.get("low") or [None] * len(shap)), list(data.get("high") or [None] * len(shap))
+    low, high = (
+        list(data.get("low") or [None] * len(shap)),
+        list(data.get("high") or [None] * len(shap)),
+    )
     order = sorted(range(len(shap)), key=lambda i: -(shap[i] or 0.0))
     top = order[0]
     total = data.get("total") if isinstance(data.get("total"), (int, float)) else sum(shap)
     share = f"{shap[top] / total:.0%} of " if total else ""
-    t_ci = (f", 95% CI {fmt(data['total_low'])} to {fmt(data['total_high'])}"
-            if isinstance(data.get("total_low"), (int, float)) and isinstance(data.get("total_high"), (int, float)) else "")
-    text = (f"The stage decomposition credits {share}the measured convergence (total {fmt(total)}{t_ci}) "
-            f"to {stages[top]} (Shapley value {fmt(shap[top])}, 95% CI {fmt(_at(low, top))} to "
-            f"{fmt(_at(high, top))})")
+    t_ci = (
+        f", 95% CI {fmt(data['total_low'])} to {fmt(data['total_high'])}"
+        if isinstance(data.get("total_low"), (int, float))
+        and isinstance(data.get("total_high"), (int, float))
+        else ""
+    )
+    text = (
+        f"The stage decomposition credits {share}the measured convergence (total "
+        f"{fmt(total)}{t_ci}) "
+        f"to {stages[top]} (Shapley value {fmt(shap[top])}, 95% CI {fmt(_at(low, top))} to "
+        f"{fmt(_at(high, top))})"
+    )
     if len(order) > 1:
         text += f", then {stages[order[1]]} ({fmt(shap[order[1]])})"
     text += "."
     top_name = str(stages[top]).lower()
     if "pretrain" in top_name or "base" in top_name:
-        text += (" That sides with the counter-view of Chen, Fortier & West (2026): convergence is "
-                 "already rooted in pretraining, and post-training moves it only a little.")
+        text += (
+            " That sides with the counter-view of Chen, Fortier & West (2026): convergence is "
+            "already rooted in pretraining, and post-training moves it only a little."
+        )
     elif "post" in top_name or "train" in top_name or "rl" in top_name.split():
-        text += (" That goes against the counter-view of Chen, Fortier & West (2026), who trace "
-                 "convergence to pretraining: here post-training moved it more.")
+        text += (
+            " That goes against the counter-view of Chen, Fortier & West (2026), who trace "
+            "convergence to pretraining: here post-training moved it more."
+        )
     else:
-        text += (" The counter-view of Chen, Fortier & West (2026) traces convergence to "
-                 f"pretraining; here {stages[top]} mattered more.")
+        text += (
+            " The counter-view of Chen, Fortier & West (2026) traces convergence to "
+            f"pretraining; here {stages[top]} mattered more."
+        )
     return text
 
 
@@ -274,15 +254,20 @@ def toy_stage_sentence(rows: Sequence[dict[str, Any]]) -> str:
     pre, rl = by_metric.get(TOY_PRETRAINING), by_metric.get(TOY_RL)
     if pre is None or rl is None:
         return ""
-    text = (f"In the tiny models trained here on one corpus, pretraining accounts for "
-            f"{fmt(pre.get('effect'))} ({interval(pre)}) of their cross-model convergence (Shapley "
-            f"value) and RL for {fmt(rl.get('effect'))} ({interval(rl)})")
+    text = (
+        f"In the tiny models trained here on one corpus, pretraining accounts for "
+        f"{fmt(pre.get('effect'))} ({interval(pre)}) of their cross-model convergence (Shapley "
+        f"value) and RL for {fmt(rl.get('effect'))} ({interval(rl)})"
+    )
     if float(rl["ci_high"]) < 0:
         text += "; RL pulled the models apart"
     if float(pre["ci_low"]) > float(rl["ci_high"]):
         text += ": there convergence is rooted in pretraining, as Chen, Fortier & West (2026) find."
     elif float(rl["ci_low"]) > float(pre["ci_high"]):
-        text += ": there RL added more convergence than pretraining, against Chen, Fortier & West (2026)."
+        text += (
+            ": there RL added more convergence than pretraining, against Chen, Fortier & West "
+            "(2026)."
+        )
     else:
         text += ": the two intervals overlap, so the toy level does not separate them."
     return text
@@ -297,17 +282,25 @@ def pressure_sentence(points: Any) -> str:
     that recovered most, and what it cost."""
     if not isinstance(points, list):
         return ""
-    pts = [p for p in points if isinstance(p, dict) and isinstance(p.get("diversity_gain"), (int, float))]
+    pts = [
+        p
+        for p in points
+        if isinstance(p, dict) and isinstance(p.get("diversity_gain"), (int, float))
+    ]
     if not pts:
         return ""
     clear = [p for p in pts if isinstance(p.get("gain_low"), (int, float)) and p["gain_low"] > 0]
     best = max(pts, key=lambda p: p["diversity_gain"])
-    head = (f"Of {len(pts)} counter-pressures tried, {len(clear)} recovered diversity with a 95% "
-            "interval above zero")
-    return (f"{head}; the largest gain came from {best.get('name')} ({fmt(best['diversity_gain'])}, "
-            f"95% CI {fmt(best.get('gain_low'))} to {fmt(best.get('gain_high'))}) at a quality cost "
-            f"of {fmt(best.get('quality_cost'))} (95% CI {fmt(best.get('cost_low'))} to "
-            f"{fmt(best.get('cost_high'))}).")
+    head = (
+        f"Of {len(pts)} counter-pressures tried, {len(clear)} recovered diversity with a 95% "
+        "interval above zero"
+    )
+    return (
+        f"{head}; the largest gain came from {best.get('name')} ({fmt(best['diversity_gain'])}, "
+        f"95% CI {fmt(best.get('gain_low'))} to {fmt(best.get('gain_high'))}) at a quality cost "
+        f"of {fmt(best.get('quality_cost'))} (95% CI {fmt(best.get('cost_low'))} to "
+        f"{fmt(best.get('cost_high'))})."
+    )
 
 
 def sources(by_claim: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -318,9 +311,17 @@ def sources(by_claim: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
         rows = by_claim.get(c, [])
         info = CLAIMS[c]
         measured = sorted({str(r.get("question")) for r in rows if r.get("question")})
-        out.append({"id": c, "anchor": anchor(c), "title": info.title, "summary": info.summary,
-                    "citation": info.citation, "verdict": claim_verdict(rows),
-                    "measured": "; ".join(measured[:3]) + (" …" if len(measured) > 3 else "")})
+        out.append(
+            {
+                "id": c,
+                "anchor": anchor(c),
+                "title": info.title,
+                "summary": info.summary,
+                "citation": info.citation,
+                "verdict": claim_verdict(rows),
+                "measured": "; ".join(measured[:3]) + (" …" if len(measured) > 3 else ""),
+            }
+        )
     return out
 
 
@@ -328,8 +329,9 @@ def anchor(claim: str) -> str:
     return f"claim-{claim.lower()}"
 
 
-def next_lines(by_claim: dict[str, list[dict[str, Any]]], models: Sequence[str],
-               stages: Any = None) -> list[str]:
+def next_lines(
+    by_claim: dict[str, list[dict[str, Any]]], models: Sequence[str], stages: Any = None
+) -> list[str]:
     """Questions the evidence leaves open: one per inconclusive, mixed, contradicted or
     missing claim, then what small models and toy training cannot settle."""
     lines: list[str] = []
@@ -338,25 +340,40 @@ def next_lines(by_claim: dict[str, list[dict[str, Any]]], models: Sequence[str],
         verdict, row = claim_verdict(rows), headline(rows)
         label = c.upper() if c != "T" else "T"
         if verdict == "not run":
-            lines.append(f"{info.title} ({label} was not run here; `homogeny audit --claims {c}` measures it.)")
+            lines.append(
+                f"{info.title} ({label} was not run here; `homogeny audit --claims {c}` measures "
+                f"it.)"
+            )
         elif verdict in ("inconclusive", "mixed") and row is not None:
-            lines.append(f"{info.title} The interval for {row.get('metric')} ({fmt(row.get('effect'))}, "
-                         f"95% CI {fmt(row.get('ci_low'))} to {fmt(row.get('ci_high'))}, n = {row.get('n')}) "
-                         "did not settle it: would more prompts, more samples or larger models?")
+            lines.append(
+                f"{info.title} The interval for {labels.name(row)} ({labels.value_text(row)}, "
+                f"95% CI {fmt(row.get('ci_low'))} to {fmt(row.get('ci_high'))}, n = "
+                f"{row.get('n')}) "
+                "did not settle it: would more prompts, more samples or larger models?"
+            )
         elif verdict == "contradicted" and row is not None:
-            lines.append(f"{label} was contradicted here ({row.get('metric')} = {fmt(row.get('effect'))}): is "
-                         f"that a property of small models, or does the finding of {info.citation.split(',')[0]} "
-                         "not carry over?")
+            lines.append(
+                f"{label} was contradicted here ({labels.name(row)}: {labels.value_text(row)}): is "
+                f"that a property of small models, or does the finding of "
+                f"{info.citation.split(',')[0]} "
+                "not carry over?"
+            )
     if by_claim.get("c2") or by_claim.get("c7"):
-        lines.append("The training-stage evidence (C2, C7) comes from tiny models trained here: does RL "
-                     "format collapse and anchor-free self-training collapse look the same at "
-                     "production scale, with real reward models?")
+        lines.append(
+            "The training-stage evidence (C2, C7) comes from tiny models trained here: does RL "
+            "format collapse and anchor-free self-training collapse look the same at "
+            "production scale, with real reward models?"
+        )
     if by_claim.get("c3") or by_claim.get("c4"):
         shown = ", ".join(models[:4]) if models else "the models measured"
-        lines.append(f"The size and cross-model results rest on small models ({shown}): does the "
-                     "trend hold from 7B to frontier models, where training data overlap far more?")
+        lines.append(
+            f"The size and cross-model results rest on small models ({shown}): does the "
+            "trend hold from 7B to frontier models, where training data overlap far more?"
+        )
     if isinstance(stages, dict) and stages.get("stages"):
-        lines.append("The stage decomposition toggles one pressure at a time on small models: do the "
-                     "stages interact more at scale, and does the pretraining share grow with more "
-                     "shared web text, as Chen, Fortier & West (2026) would predict?")
+        lines.append(
+            "The stage decomposition toggles one pressure at a time on small models: do the "
+            "stages interact more at scale, and does the pretraining share grow with more "
+            "shared web text, as Chen, Fortier & West (2026) would predict?"
+        )
     return lines

@@ -1,0 +1,95 @@
+"""Plain words for every metric id the experiments emit, used by every part of the page that
+names a measurement (answer, cards, plots, open questions). The words come from one table,
+`label_table.LABELS`: each entry matches a metric id and gives a plain name, the unit, what 0
+and the threshold mean, and a sentence a reader can quote with the numbers filled in. The
+raw id is shown only in a card's details line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from homogeny.report.label_table import FALLBACK, LABELS, Label
+from homogeny.report.plots import fmt
+
+__all__ = ["FALLBACK", "LABELS", "Label"]
+
+
+def lookup(metric: Any) -> tuple[Label, dict[str, str]]:
+    """The label entry for a metric id and the parts its pattern captured; unknown ids fall
+    back to their own text with underscores as spaces (never silently dropped)."""
+    text = str(metric or "")
+    for label in LABELS:
+        m = label.match(text)
+        if m:
+            return label, {k: _words(v) for k, v in m.groupdict().items() if v is not None}
+    return FALLBACK, {"subject": _words(text)}
+
+
+def _words(text: str) -> str:
+    return text.replace("_", " ").strip()
+
+
+def known(metric: str) -> bool:
+    """True when a metric id has an entry of its own in the table."""
+    return lookup(metric)[0] is not FALLBACK
+
+
+def name(row: dict[str, Any]) -> str:
+    """The plain name of an evidence row's metric (the row's own `subject` wins when given)."""
+    label, parts = _parts(row)
+    return _fill(label.name, parts)
+
+
+def unit(row: dict[str, Any]) -> str:
+    """The unit of an evidence row: the row's own `unit` field when the experiment set one."""
+    own = row.get("unit")
+    return str(own) if own else lookup(row.get("metric"))[0].unit
+
+
+def zero(row: dict[str, Any]) -> str:
+    """What an effect of 0 means for this row."""
+    return lookup(row.get("metric"))[0].zero
+
+
+def threshold_text(row: dict[str, Any]) -> str:
+    """What the decision threshold means, when the metric's is not plain 0."""
+    return lookup(row.get("metric"))[0].threshold
+
+
+def trained_here(row: dict[str, Any]) -> bool:
+    """True when the row measures models trained inside homogeny (toy GPTs, CPPNs)."""
+    models = str(row.get("models") or "")
+    return lookup(row.get("metric"))[0].trained_here or models.startswith("toy")
+
+
+def quote(row: dict[str, Any]) -> str:
+    """One sentence a reader can quote, with the effect, its interval and n."""
+    label, parts = _parts(row)
+    text = _fill(label.template, {**parts, "effect": fmt(_f(row.get("effect")))})
+    return (
+        f"{text[:1].upper()}{text[1:]} (95% CI {fmt(_f(row.get('ci_low')))} to "
+        f"{fmt(_f(row.get('ci_high')))}, n = {row.get('n')})."
+    )
+
+
+def value_text(row: dict[str, Any]) -> str:
+    """`0.31 nats per token` — the effect with its unit."""
+    u = unit(row)
+    return f"{fmt(_f(row.get('effect')))} {u}".strip() if u else fmt(_f(row.get("effect")))
+
+
+def _parts(row: dict[str, Any]) -> tuple[Label, dict[str, str]]:
+    label, parts = lookup(row.get("metric"))
+    if row.get("subject") and "subject" in parts:
+        parts["subject"] = str(row["subject"])
+    return label, parts
+
+
+def _fill(template: str, parts: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(1)), template)
+
+
+def _f(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
