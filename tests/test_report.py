@@ -441,8 +441,10 @@ def test_the_rule_line_is_shown_once_per_claim(built: tuple[Store, Path, str]) -
     html = built[2]
     c2 = _section(html, "claim-c2")
     assert (
-        c2.count("Decision rule") == 1 and "&lt; 1" in c2 and "&gt; 0.05" in c2
-    )  # three rules, listed once
+        c2.count("Decision rule") == 1
+    )  # sides and thresholds differ: one rule, each card its side
+    assert "<b>Predicted:</b> below 1 (collapse within the first epoch)" in c2
+    assert "<b>Predicted:</b> above 0.05 (above the noise" in c2
     c1 = _section(html, "claim-c1")
     assert (
         c1.count("supported if the 95% interval lies entirely")
@@ -644,7 +646,11 @@ def test_each_chart_is_drawn_once_with_its_values(built: tuple[Store, Path, str]
     # (two rows share it); c3 bars; waterfall and frontier (the stage row's copy of the
     # waterfall is dropped). The unknown shape in c5's "mystery" artifact draws nothing.
     assert html.count("<svg") == 15
-    tables = re.findall(r'<table class="sr-only">.*?<tbody>(.*?)</tbody></table>', html, re.DOTALL)
+    tables = re.findall(
+        r'<div class="sr-only"><table class="values">.*?<tbody>(.*?)</tbody></table>',
+        html,
+        re.DOTALL,
+    )
     assert (
         len(tables) == 15 and len(set(tables)) == 15
     )  # every chart has a values table, no two alike

@@ -11,6 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from homogeny.report import labels, summary_plots
+from homogeny.report.plots import fmt
 from homogeny.report.samples import evidence_filter
 
 SPECIAL_ARTIFACTS = ("examples", "stage_decomposition", "counter_pressures")
@@ -28,6 +29,7 @@ VERDICT_SYMBOLS = {
     "not run": "–",
     "not testable": "–",
 }
+_SIDE = re.compile(r"([<>]) (-?[0-9.]+(?:e[+-]?[0-9]+)?)(?=[;,) ]|$)")
 _TBODY = re.compile(r"<tbody>(.*?)</tbody>", re.DOTALL)
 ARTIFACT_TITLES = {
     "comprehension_flattening": "Paraphrase closeness inside each model minus in wording, by layer",
@@ -88,11 +90,30 @@ def claim_figures(
     return figures
 
 
+def prediction(row: dict[str, Any]) -> str:
+    """The side and threshold a row's rule predicts ("above 0.05"), from its rule text or,
+    failing that, its `predicted` and `threshold` fields; "" when neither says."""
+    m = _SIDE.search(str(row.get("rule") or ""))
+    if m:
+        side, value = ("above" if m.group(1) == ">" else "below"), float(m.group(2))
+    elif row.get("predicted") in ("above", "below") and isinstance(
+        row.get("threshold"), (int, float)
+    ):
+        side, value = row["predicted"], float(row["threshold"])
+    else:
+        return ""
+    return f"{side} {fmt(value)}"
+
+
 def claim_rules(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The decision rules of a claim's rows, each once, with the measurements that use it."""
+    """A claim's decision rules, each once with the measurements that use it; rules that
+    differ only in side and threshold are one rule (each card names its own side)."""
     rules: dict[str, list[str]] = {}
     for r in rows:
-        rules.setdefault(str(r.get("rule") or ""), []).append(labels.name(r))
+        rule = _SIDE.sub(
+            "on the predicted side of the row's threshold", str(r.get("rule") or ""), 1
+        )
+        rules.setdefault(rule, []).append(labels.name(r))
     return [{"rule": k, "names": v} for k, v in rules.items() if k]
 
 
@@ -111,6 +132,7 @@ def cards(
                 "unit": labels.unit(r),
                 "quote": labels.quote(r),
                 "zero": labels.zero(r),
+                "prediction": prediction(r),
                 "threshold": labels.threshold_text(r),
                 "toy": toy,
                 "link": None if toy else evidence_filter(r, samples, run_claims),

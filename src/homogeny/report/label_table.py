@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-COSINE, SHARE, NATS, BITS = "cosine similarity", "share (0 to 1)", "nats per token", "bits"
+COSINE, SHARE, NATS, BITS = "cosine similarity", "share", "nats per token", "bits"
+DIVERSITY = "diversity (1 − cosine)"
 PER_DECADE = "per 10x parameters"
 
 
@@ -63,7 +64,7 @@ LABELS: tuple[Label, ...] = (
     _l(
         r"diversity lost, (?P<subject>.+)",
         "output diversity lost when requests are rewritten to common words ({subject})",
-        "1 − cosine",
+        DIVERSITY,
         "rewriting changes nothing",
         "rewriting requests toward common words ({subject}) made outputs {effect} less diverse (1 "
         "− cosine)",
@@ -352,7 +353,7 @@ LABELS: tuple[Label, ...] = (
     _l(
         r"diversity recovered by the best counter-pressure",
         "output diversity the best counter-pressure wins back",
-        "1 − cosine",
+        DIVERSITY,
         "the counter-pressure recovers nothing",
         "the best counter-pressure made outputs {effect} more diverse (1 − cosine) than the "
         "default",

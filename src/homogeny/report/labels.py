@@ -27,8 +27,17 @@ def lookup(metric: Any) -> tuple[Label, dict[str, str]]:
     return FALLBACK, {"subject": _words(text)}
 
 
+SUBJECT_WORDS = {
+    "cka": "linear CKA",
+    "knn": "mutual k-NN",
+    "toy lm": "tiny models",
+    "real": "real models",
+}
+
+
 def _words(text: str) -> str:
-    return text.replace("_", " ").strip()
+    words = text.replace("_", " ").strip()
+    return SUBJECT_WORDS.get(words, words)
 
 
 def known(metric: str) -> bool:
@@ -54,8 +63,9 @@ def zero(row: dict[str, Any]) -> str:
 
 
 def threshold_text(row: dict[str, Any]) -> str:
-    """What the decision threshold means, when the metric's is not plain 0."""
-    return lookup(row.get("metric"))[0].threshold
+    """What the decision threshold means, when the metric's is not plain 0 (the table writes
+    "0.05: why"; the card gives the number already, so only the why is returned)."""
+    return re.sub(r"^-?[0-9.]+: ", "", lookup(row.get("metric"))[0].threshold)
 
 
 def trained_here(row: dict[str, Any]) -> bool:

@@ -97,8 +97,8 @@ def data_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
         "<tr>" + "".join(f"<td>{escape(cellfmt(v))}</td>" for v in r) + "</tr>" for r in rows
     )
     return Markup(
-        f'<table class="sr-only"><caption>Values: {escape(title)}</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div class="sr-only"><table class="values"><caption>Values: {escape(title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
     )
 
 
