@@ -266,12 +266,8 @@ def report(
     from homogeny.report.build import build_report
     from homogeny.store import Store
 
-    folder = out.parent if out.suffix == ".html" else out
     with Store.open(store, read_only=True) as st:
-        html = build_report(st, folder)
-    if out.suffix == ".html" and html != out:
-        html.replace(out)
-        html = out
+        html = build_report(st, out)  # a .html path is the page itself; never another file
     print(f"report: {html}")
 
 
