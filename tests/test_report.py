@@ -571,8 +571,31 @@ def test_labels_fill_subject_unit_and_quote() -> None:
     assert (
         labels.name({"metric": "brand_new_metric"}) == "brand new metric"
     )  # unknown ids are never dropped
+    assert labels.name({"metric": "brand_new", "subject": "m1"}) == "brand new (m1)"
     assert labels.trained_here({"metric": "toy_none_coverage_lost_per_round"})
     assert not labels.trained_here({"metric": "inter_model_minus_random"})
+    # the typed rows: a fixed id, the model in `subject`; without one the sentence still reads
+    saving = {
+        "metric": "toy_anchor_pass_at_1_saving",
+        "subject": "anchor ground_truth",
+        "effect": 0.1,
+        "ci_low": 0.05,
+        "ci_high": 0.2,
+        "n": 3,
+    }
+    assert (
+        labels.name(saving)
+        == "pass@1 loss per round an external anchor saves (anchor ground truth)"
+    )
+    bare = {
+        "metric": "refinement_similarity_self_minus_judged",
+        "effect": 0.1,
+        "ci_low": 0.0,
+        "ci_high": 0.2,
+        "n": 4,
+    }
+    assert labels.name(bare) == "convergence of self-refinement without a judge"
+    assert labels.quote(bare).startswith("The model's self-refinement answers are 0.1 cosine")
 
 
 def test_model_and_prompt_text_show_as_text(built: tuple[Store, Path, str]) -> None:
@@ -625,6 +648,27 @@ def test_browser_keeps_the_page_small_and_says_what_it_left_out(
     data = _blob(html)
     assert data["total"] == 9 and 0 < data["shown"] < 9
     assert f"The {data['shown']} most recent of 9 stored samples are embedded" in html
+
+
+def test_page_stays_under_2_mb_with_many_long_samples(tmp_path: Path) -> None:
+    store = build_store(tmp_path / "s.duckdb")
+    store.begin_run("run c3", {})
+    verse = "The tide keeps its own counsel; the gulls argue over nothing at all. "
+    store.add_samples(
+        [
+            _sample("smollm2-135m", "h2", "p-poem", 100 + i, f"{i}: " + verse * 160, store.run_id)
+            for i in range(300)
+        ]
+    )  # about 3.4 MB of output text
+    store.finish_run()
+    page = build_report(store, tmp_path / "out")
+    assert page.stat().st_size < 2_000_000
+    data = _blob(page.read_text())
+    assert data["total"] == 309 and 100 < data["shown"] < 309
+    assert (
+        'are in the store: <span class="mono">homogeny export</span> writes them all'
+        in page.read_text()
+    )
 
 
 def test_page_references_no_network_resource(built: tuple[Store, Path, str]) -> None:
@@ -1008,3 +1052,8 @@ def test_script_json_cannot_close_its_element() -> None:
     text = build.script_json(value)
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == value
+
+
+def test_claims_say_what_else_the_store_holds(built: tuple[Store, Path, str]) -> None:
+    t = _section(built[2], "claim-t")
+    assert "Stored with this claim" in t and "counter_pressures, stage_decomposition" in t

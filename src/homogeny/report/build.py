@@ -284,6 +284,7 @@ def render(data: dict[str, Any]) -> str:
                 "cards": figs.cards(rows, samples, data["run_claims"]),
                 "figures": figs.claim_figures(rows, artifacts.get(c, {}), seen),
                 "examples": data["examples"].get(c, []),
+                "stored": sorted(artifacts.get(c, {})),
             }
         )
     others = [

@@ -318,6 +318,29 @@ LABELS: tuple[Label, ...] = (
     ),
     # C7: anchors
     _l(
+        r"toy_coverage_lost_per_round",
+        "correct solution styles lost per round without an anchor ({subject})",
+        "share per round",
+        "no loss",
+        "self-training ({subject}) loses {effect} of its coverage of correct solutions per round",
+        trained_here=True,
+    ),
+    _l(
+        r"toy_anchor_(?P<what>\w+)_saving",
+        "{what} loss per round an external anchor saves ({subject})",
+        "share per round",
+        "the anchor loses as much as the unanchored loop",
+        "the anchor ({subject}) loses {effect} less {what} per round than the unanchored loop",
+        trained_here=True,
+    ),
+    _l(
+        r"self_verification_shortfall",
+        "accuracy lost by keeping the model's self-verified answers ({subject})",
+        SHARE,
+        "self-verified answers are as accurate as all answers",
+        "the answers {subject} rates best itself are {effect} less accurate than all its answers",
+    ),
+    _l(
         r"toy_(?P<subject>\w+?)_coverage_lost_per_round",
         "correct solution styles lost per round without an anchor (filter: {subject})",
         "share per round",
@@ -334,7 +357,7 @@ LABELS: tuple[Label, ...] = (
         trained_here=True,
     ),
     _l(
-        r"gv_gap_arithmetic_minus_factual\[(?P<subject>.+)\]",
+        r"gv_gap_arithmetic_minus_factual(\[(?P<subject>.+)\])?",
         "generation–verification gap, arithmetic minus factual ({subject})",
         SHARE,
         "self-verification helps both kinds of question equally",
@@ -342,7 +365,7 @@ LABELS: tuple[Label, ...] = (
         " than on facts",
     ),
     _l(
-        r"refinement_similarity_self_minus_judged\[(?P<subject>.+)\]",
+        r"refinement_similarity_self_minus_judged(\[(?P<subject>.+)\])?",
         "convergence of self-refinement without a judge ({subject})",
         COSINE,
         "a novelty judge changes nothing",

@@ -32,6 +32,7 @@ SUBJECT_WORDS = {
     "knn": "mutual k-NN",
     "toy lm": "tiny models",
     "real": "real models",
+    "pass at 1": "pass@1",
 }
 
 
@@ -77,7 +78,7 @@ def trained_here(row: dict[str, Any]) -> bool:
 def quote(row: dict[str, Any]) -> str:
     """One sentence a reader can quote, with the effect, its interval and n."""
     label, parts = _parts(row)
-    text = _fill(label.template, {**parts, "effect": fmt(_f(row.get("effect")))})
+    text = _fill(label.template, {**parts, "effect": fmt(_f(row.get("effect")))}, "the model")
     return (
         f"{text[:1].upper()}{text[1:]} (95% CI {fmt(_f(row.get('ci_low')))} to "
         f"{fmt(_f(row.get('ci_high')))}, n = {row.get('n')})."
@@ -92,13 +93,17 @@ def value_text(row: dict[str, Any]) -> str:
 
 def _parts(row: dict[str, Any]) -> tuple[Label, dict[str, str]]:
     label, parts = lookup(row.get("metric"))
-    if row.get("subject") and "subject" in parts:
-        parts["subject"] = str(row["subject"])
+    if row.get("subject"):  # the typed rows name their model or variant here
+        subject = _words(str(row["subject"]))
+        parts["subject"] = f"{parts['subject']} ({subject})" if label is FALLBACK else subject
     return label, parts
 
 
-def _fill(template: str, parts: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), m.group(1)), template)
+def _fill(template: str, parts: dict[str, str], missing: str = "") -> str:
+    """`template` with {name} filled from `parts`; a part not known becomes `missing`, and a
+    parenthesis left empty by that is dropped."""
+    text = re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), missing), template)
+    return re.sub(r"\s*\(\s*\)", "", text).replace("  ", " ").strip()
 
 
 def _f(v: Any) -> float | None:
