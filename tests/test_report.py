@@ -1057,3 +1057,19 @@ def test_script_json_cannot_close_its_element() -> None:
 def test_claims_say_what_else_the_store_holds(built: tuple[Store, Path, str]) -> None:
     t = _section(built[2], "claim-t")
     assert "Stored with this claim" in t and "counter_pressures, stage_decomposition" in t
+
+
+def test_claim_verdict_follows_the_primary_row_when_rows_name_roles() -> None:
+    rows = [
+        {"verdict": "inconclusive", "role": "primary"},
+        {"verdict": "supported", "role": "secondary"},
+    ]
+    assert narrative.claim_verdict(rows) == "inconclusive"  # a secondary row never decides
+    rows.append(
+        {"verdict": "contradicted", "role": "precondition", "sign": "needs two answering models"}
+    )
+    assert narrative.claim_verdict(rows) == "not testable"
+    rows[0].update(metric="share_intra_above_0_8", effect=0.4, ci_low=0.2, ci_high=0.6, n=10)
+    assert narrative.claim_sentence("c4", rows) == (
+        "C4 (across models) could not be tested here: needs two answering models."
+    )

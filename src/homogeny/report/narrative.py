@@ -19,10 +19,17 @@ __all__ = ["CLAIMS", "SENTENCES", "ClaimInfo"]
 
 
 def claim_verdict(rows: Sequence[dict[str, Any]]) -> str:
-    """A claim's verdict from its rows: supported (or contradicted) when at least one row is
-    and none points the other way; mixed when rows disagree; not run without rows."""
+    """A claim's verdict from its rows. Rows that declare roles: the primary row's verdict
+    ("not testable" when a precondition failed). Older rows: supported (or contradicted) when
+    at least one row is and none points the other way; mixed when rows disagree. Not run
+    without rows."""
     if not rows:
         return "not run"
+    if any(r.get("role") == "precondition" and r.get("verdict") == "contradicted" for r in rows):
+        return "not testable"
+    primary = next((r for r in rows if r.get("role") == "primary"), None)
+    if primary is not None:
+        return str(primary.get("verdict") or "inconclusive")
     verdicts = {str(r.get("verdict")) for r in rows}
     if "supported" in verdicts and "contradicted" in verdicts:
         return "mixed"
@@ -34,9 +41,10 @@ def claim_verdict(rows: Sequence[dict[str, Any]]) -> str:
 
 
 VERDICT_RULE = (
-    "A claim is supported when at least one of its evidence rows is supported and none is "
-    "contradicted, contradicted in the mirror case, mixed when rows disagree, and "
-    "inconclusive otherwise."
+    "A claim's verdict is its primary (pre-registered) row's, or not testable when a "
+    "precondition failed; in stores whose rows name no roles, a claim is supported when at "
+    "least one of its evidence rows is supported and none is contradicted, contradicted in "
+    "the mirror case, mixed when rows disagree, and inconclusive otherwise."
 )
 
 
@@ -72,6 +80,17 @@ def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
         )
     row = headline(rows)
     assert row is not None
+    if verdict == "not testable":
+        reason = next(
+            (
+                str(r.get("sign"))
+                for r in rows
+                if r.get("verdict") in ("contradicted", "not testable")
+                and r.get("role") in ("precondition", "primary")
+            ),
+            "a precondition failed",
+        )
+        return f"{label} could not be tested here: {reason}."
     m = measurement(row)
     if verdict in SENTENCES.get(claim, {}):
         return SENTENCES[claim][verdict].format(m=m)
