@@ -383,3 +383,24 @@ def test_screenshot(page_report: Any) -> None:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=target)
         assert Path(target).stat().st_size > 10_000
+
+
+def test_print_layout_breaks_pages_and_cuts_no_output(page_report: Any) -> None:
+    page = page_report[0]
+    page.emulate_media(media="print")
+    try:
+        style = page.evaluate(
+            """() => ({
+              nav: getComputedStyle(document.querySelector('nav.toc')).display,
+              claim: getComputedStyle(document.querySelector('section.claim')).breakBefore,
+              figure: getComputedStyle(document.querySelector('figure')).breakInside,
+              out: Array.from(document.querySelectorAll('.out, #browser-table td.text')).map(
+                e => [getComputedStyle(e).maxHeight, getComputedStyle(e).overflowY]),
+            })"""
+        )
+    finally:
+        page.emulate_media(media="screen")
+    assert style["nav"] == "none" and style["claim"] == "page" and style["figure"] == "avoid"
+    assert style["out"] and all(h == "none" and o == "visible" for h, o in style["out"])
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
