@@ -5,6 +5,7 @@ the verdicts, each chart once with its values, samples traceable, writes atomic.
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import os
 import re
@@ -12,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pytest
 
 from homogeny.errors import StoreError
@@ -81,6 +83,18 @@ def _sample(
     )
 
 
+def _embeddings(texts: list[str]) -> list[tuple[str, list[float]]]:
+    """Stand-in vectors cached the way C4 caches MiniLM's (by the text's sha256): answers to
+    the same prompt share a direction, so same-prompt pairs are closer than random pairs."""
+    out = []
+    for text in texts:
+        key = hashlib.sha256(text.encode()).hexdigest()
+        topic = np.random.default_rng(len(text.split()) % 3).normal(size=8)
+        noise = np.random.default_rng(int(key[:8], 16)).normal(size=8)
+        out.append((key, (topic + 0.4 * noise).tolist()))
+    return out
+
+
 def build_store(path: Path, c1_direction: Literal["above", "below"] = "above") -> Store:
     """A store like an audit leaves: two models (one base), samples from a `run c4` and an
     `audit` run, evidence for c1..c7 and T under the experiments' real metric ids (rows from
@@ -126,6 +140,7 @@ def build_store(path: Path, c1_direction: Literal["above", "below"] = "above") -
             _sample(model, "h3", "p-name", 0, "The Daily Grind", store.run_id, seed=BIG_SEED)
         )
     store.add_samples(rows)
+    store.put_embeddings("zoo:minilm-l6", _embeddings([r.text for r in rows]))
     store.add_evidence(
         [
             e.as_row()
@@ -686,17 +701,18 @@ def test_page_references_no_network_resource(built: tuple[Store, Path, str]) -> 
 
 def test_each_chart_is_drawn_once_with_its_values(built: tuple[Store, Path, str]) -> None:
     html = built[2]
-    # 8 effect plots; c4 curve + one heatmap (two rows share it); c2 curve + one trend chart
-    # (two rows share it); c3 bars; waterfall and frontier (the stage row's copy of the
-    # waterfall is dropped). The unknown shape in c5's "mystery" artifact draws nothing.
-    assert html.count("<svg") == 15
+    # 8 effect plots; c4 similarity by kind of pair, curve and one heatmap (two rows share
+    # it); c2 curve and one trend chart (two rows share it); c3 bars; waterfall and frontier
+    # (the stage row's copy of the waterfall is dropped). The unknown shape in c5's "mystery"
+    # artifact draws nothing.
+    assert html.count("<svg") == 16
     tables = re.findall(
         r'<div class="sr-only"><table class="values">.*?<tbody>(.*?)</tbody></table>',
         html,
         re.DOTALL,
     )
     assert (
-        len(tables) == 15 and len(set(tables)) == 15
+        len(tables) == 16 and len(set(tables)) == 16
     )  # every chart has a values table, no two alike
     t = _section(html, "claim-t")
     assert "Stage decomposition" in t and "Counter-pressures" in t
@@ -1073,3 +1089,25 @@ def test_claim_verdict_follows_the_primary_row_when_rows_name_roles() -> None:
     assert narrative.claim_sentence("c4", rows) == (
         "C4 (across models) could not be tested here: needs two answering models."
     )
+
+
+def test_hivemind_view_compares_pairs_with_the_random_baseline(
+    built: tuple[Store, Path, str],
+) -> None:
+    c4 = _section(built[2], "claim-c4")
+    assert "Pairwise similarity of answers by kind of pair" in c4
+    for kind in (
+        "same prompt, different models",
+        "same prompt, same model",
+        "different prompts (random pairs)",
+    ):
+        assert f"{kind}: mean" in c4
+    # the model x model heatmap states the random-pair baseline beside its diagonal
+    assert (
+        "random pairs (answers to different prompts): " in c4 and "outlined: the same model" in c4
+    )
+    same, rand = (
+        float(re.search(rf"{k}: mean (-?[0-9.]+)", c4).group(1))  # type: ignore[union-attr]
+        for k in ("same prompt, different models", r"different prompts \(random pairs\)")
+    )
+    assert same > rand  # the stand-in vectors share a direction per prompt

@@ -126,7 +126,7 @@ def test_every_claim_section_and_plot_is_rendered(page_report: Any) -> None:
         box = _box(page, f"#{anchor}")
         assert box["width"] > 300 and box["height"] > 50, anchor
     plots = page.locator("svg.plot")
-    assert plots.count() == html_path_svgs(page_report) == 15
+    assert plots.count() == html_path_svgs(page_report) == 16
     for i in range(plots.count()):
         box = _box(page, "svg.plot", i)
         assert box["width"] > 100 and box["height"] > 30
@@ -147,7 +147,7 @@ def test_no_two_figures_draw_the_same_data(page_report: Any) -> None:
         "Array.from(document.querySelectorAll('figure')).map(f => "
         "(f.querySelector('.sr-only tbody') || {}).textContent)"
     )
-    assert len(tables) == 15 and all(tables) and len(set(tables)) == len(tables)
+    assert len(tables) == 16 and all(tables) and len(set(tables)) == len(tables)
     # the values table is there for screen readers, not drawn
     box = page.locator("figure .sr-only").first.bounding_box()
     assert box is not None and box["width"] <= 1 and box["height"] <= 1

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from homogeny import __version__
 from homogeny.report import figures as figs
-from homogeny.report import narrative, output, plots, summary_plots
+from homogeny.report import hivemind, narrative, output, plots, summary_plots
 from homogeny.report import samples as sample_data
 from homogeny.report import scope as scope_box
 from homogeny.store import Store
@@ -91,6 +91,7 @@ def collect(store: Store) -> dict[str, Any]:
         "model_table": table,
         "scope": scope_box.scope(by_claim, table, len({s.get("prompt_hash") for s in full})),
         "samples": sample_data.browser_samples(store, run_claims, full),
+        "hivemind": hivemind.similarity_view(store, full, run_claims),
         "examples": {
             c: examples_for(store, c, artifacts.get(c, {}), run_claims)
             for c in narrative.CLAIM_ORDER
@@ -271,6 +272,9 @@ def render(data: dict[str, Any]) -> str:
     claims = []
     for c in narrative.CLAIM_ORDER:
         rows = by_claim.get(c, [])
+        extra = hivemind.figures(data["hivemind"]) if c == "c4" else []
+        if c == "c4" and data["hivemind"]:
+            rows = hivemind.with_baseline(rows, data["hivemind"]["baseline"])
         claims.append(
             {
                 "id": c,
@@ -282,7 +286,7 @@ def render(data: dict[str, Any]) -> str:
                 "sentence": narrative.claim_sentence(c, rows),
                 "rules": figs.claim_rules(rows),
                 "cards": figs.cards(rows, samples, data["run_claims"]),
-                "figures": figs.claim_figures(rows, artifacts.get(c, {}), seen),
+                "figures": figs.claim_figures(rows, artifacts.get(c, {}), seen, extra),
                 "examples": data["examples"].get(c, []),
                 "stored": sorted(artifacts.get(c, {})),
             }

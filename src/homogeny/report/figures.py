@@ -63,10 +63,14 @@ def artifact_title(name: str) -> str:
 
 
 def claim_figures(
-    rows: Sequence[dict[str, Any]], artifacts: dict[str, Any], seen: set[str]
+    rows: Sequence[dict[str, Any]],
+    artifacts: dict[str, Any],
+    seen: set[str],
+    extra: Sequence[tuple[Markup | None, str]] = (),
 ) -> list[dict[str, Any]]:
-    """The charts of one claim section: the effect plot, then each artifact or evidence plot
-    whose values no earlier chart on the page drew (`seen` holds their signatures)."""
+    """The charts of one claim section: the effect plot, the `extra` (chart, caption) pairs,
+    then each artifact or evidence plot whose values no earlier chart on the page drew
+    (`seen` holds their signatures)."""
     figures: list[dict[str, Any]] = []
 
     def add(chart: Markup | None, caption: str) -> None:
@@ -80,6 +84,8 @@ def claim_figures(
 
     measured = [r for r in rows if r.get("verdict") != "not testable"]
     add(summary_plots.forest_plot(measured, "Effect sizes with 95% CI"), EFFECT_CAPTION)
+    for chart, caption in extra:
+        add(chart, caption)
     for name, value in artifacts.items():
         if name not in SPECIAL_ARTIFACTS:
             for title, chart in summary_plots.render_any(value, artifact_title(name)):

@@ -165,7 +165,7 @@ def line_plot(data: dict[str, Any], title: str = "") -> Markup | None:
     if not clean or not ys:
         return None
     title = title or str(data.get("title") or "curve")
-    names = [short(n, 28) for n in clean]
+    names = [short(n, 36) for n in clean]
     left, top, bottom = 56, 22, 44
     right = 34 + max(text_w(n, 10) for n in names)
     width, height = 420 + right, 250
@@ -306,9 +306,20 @@ def heatmap(data: dict[str, Any], title: str = "") -> Markup | None:
     note = f"shade: {fmt(lo)} light to {fmt(hi)} dark" + (
         "; outlined: the same model with itself" if square else ""
     )
-    body.append(_t(4, height - 8, note, size=10, fill=MUTED))
-    width = max(width, 12 + text_w(note, 10))
-    table = data_table(title, ["", *col_labels], [[row_labels[i], *r] for i, r in enumerate(rows)])
+    baseline = _num(data.get("baseline"))
+    notes = [note] + (
+        [f"random pairs (answers to different prompts): {fmt(baseline)}"]
+        if baseline is not None
+        else []
+    )
+    for k, line in enumerate(reversed(notes)):
+        body.append(_t(4, height - 8 + 16 * (len(notes) - 1) - 16 * k, line, size=10, fill=MUTED))
+    height += 16 * (len(notes) - 1)
+    width = max(width, 12 + max(text_w(n, 10) for n in notes))
+    cells = [[row_labels[i], *r] for i, r in enumerate(rows)]
+    if baseline is not None:
+        cells.append(["random pairs (different prompts)", *([baseline] * n_cols)])
+    table = data_table(title, ["", *col_labels], cells)
     return _svg(width, height, body, title, table)
 
 
