@@ -56,16 +56,8 @@ def settings(ctx: ExperimentContext) -> dict[str, Any]:
 def completed(store: Store, claim: str, ctx: ExperimentContext) -> bool:
     """True when the claim's latest finished run used these settings and its evidence is
     stored (then rerunning would regenerate nothing and measure the same)."""
-    rows = store.query(
-        "SELECT args_json FROM runs WHERE status = 'done' AND (command = ? OR command = ? OR command = ?) "
-        "ORDER BY started_at DESC LIMIT 1",
-        [f"audit {claim}", f"run {claim}", f"run {claim.lower()}"],
-    )
-    if not rows or not store.evidence(claim):
-        return False
-    try:
-        args = json.loads(rows[0]["args_json"])
-    except (TypeError, ValueError):
+    args = store.latest_done_settings([f"audit {claim}", f"run {claim}", f"run {claim.lower()}"])
+    if args is None or not store.evidence(claim):
         return False
     wanted = json.loads(json.dumps(settings(ctx), default=str, sort_keys=True))
     return all(args.get(k) == v for k, v in wanted.items())
