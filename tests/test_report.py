@@ -1111,3 +1111,18 @@ def test_hivemind_view_compares_pairs_with_the_random_baseline(
         for k in ("same prompt, different models", r"different prompts \(random pairs\)")
     )
     assert same > rand  # the stand-in vectors share a direction per prompt
+
+
+def test_cli_report_to_a_page_path_leaves_other_files_alone(tmp_path: Path, cli: Any) -> None:
+    build_store(tmp_path / "s.duckdb").close()
+    (tmp_path / "report.html").write_text("<p>someone else's report</p>")
+    page = tmp_path / "audit.html"
+    proc = cli("report", "--store", str(tmp_path / "s.duckdb"), "--out", str(page), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert page.exists() and "homogeny" in page.read_text()[:2000]
+    assert (tmp_path / "report.html").read_text() == "<p>someone else's report</p>"
+    notes = tmp_path / "notes.html"
+    notes.write_text("<p>my notes</p>")
+    proc = cli("report", "--store", str(tmp_path / "s.duckdb"), "--out", str(notes), timeout=300)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "is not a homogeny report" in proc.stderr and notes.read_text() == "<p>my notes</p>"
