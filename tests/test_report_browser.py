@@ -288,6 +288,10 @@ def test_narrow_screen_keeps_chart_text_readable(browser: Any, page_report: Any)
         page.reload(wait_until="load")
         boxes = page.evaluate(SVG_TEXT_BOXES)
         assert boxes and min(b["px"] for b in boxes) >= 10
+        flag = "document.querySelector('.banner').getBoundingClientRect().top"
+        assert page.evaluate(
+            f"{flag} < document.querySelector('nav.toc').getBoundingClientRect().top"
+        )
         assert page.evaluate("document.documentElement.scrollWidth") <= 376  # only figures scroll
         width = page.evaluate(
             "document.querySelector('#browser-table td.text').getBoundingClientRect().width"
