@@ -48,7 +48,9 @@ def import_graph() -> dict[str, set[str]]:
                 found = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 base = _resolve(name, node, path.name == "__init__.py")
-                found = [f"{base}.{a.name}" for a in node.names] + [base]
+                subs = [f"{base}.{a.name}" for a in node.names]
+                # `from pkg import submodule` imports the submodule; any other name is pkg's own
+                found = subs + ([base] if not all(s in modules for s in subs) else [])
             else:
                 continue
             for target in found:
@@ -116,9 +118,7 @@ def _package_graph(graph: dict[str, set[str]]) -> dict[str, set[str]]:
 def test_no_module_cycles() -> None:
     sys.setrecursionlimit(10_000)
     graph = import_graph()
-    # a package's __init__ re-exporting its own modules is not a cycle between rooms
-    cycles = [c for c in _cycles(graph) if len({".".join(m.split(".")[:2]) for m in c}) > 1
-              or not any(m.count(".") == 1 for m in c)]
+    cycles = _cycles(graph)
     assert not cycles, f"import cycles: {cycles}"
 
 
