@@ -12,12 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from homogeny.errors import HomogenyError
-from homogeny.generate.params import SamplingParams
 from homogeny.models import parse_spec
+from homogeny.models.params import SamplingParams
 from homogeny.store import Store
 from homogeny.suites.files import read_prompt_file
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -54,6 +56,27 @@ def test_json_lines_of_any_shape(tmp_path, lines):
 
 
 @FUZZ
+@given(
+    texts=st.lists(
+        st.text(st.characters(categories=["Cs", "L", "Zs"]), max_size=8), min_size=1, max_size=4
+    )
+)
+def test_prompts_with_surrogates_are_text_or_a_named_line(tmp_path, texts):
+    """A lone surrogate escape ("\\ud800") is refused naming its line; whatever is accepted
+    can be written as UTF-8 (the store, the tokenizer and the report all need that)."""
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps({"prompt": t or "x"}) for t in texts))
+    try:
+        prompts = read_prompt_file(path)
+    except HomogenyError as exc:
+        _one_line(exc)
+        assert "line " in str(exc)
+        return
+    for prompt in prompts:
+        prompt.display.encode("utf-8")
+
+
+@FUZZ
 @given(text=st.text(max_size=60))
 def test_model_specs(text):
     try:
@@ -63,8 +86,13 @@ def test_model_specs(text):
 
 
 @FUZZ
-@given(t=st.floats(allow_nan=True, allow_infinity=True), p=st.floats(allow_nan=True), m=st.floats(allow_nan=True),
-       k=st.integers(-5, 10), n=st.integers(-5, 100_000))
+@given(
+    t=st.floats(allow_nan=True, allow_infinity=True),
+    p=st.floats(allow_nan=True),
+    m=st.floats(allow_nan=True),
+    k=st.integers(-5, 10),
+    n=st.integers(-5, 100_000),
+)
 def test_sampling_parameters(t, p, m, k, n):
     try:
         SamplingParams(temperature=t, top_p=p, min_p=m, top_k=k, max_tokens=n)
@@ -92,18 +120,63 @@ def test_huge_line_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("content", [b"\x00\xff\xfe garbage", b"", b"\n\n  \n", b'{"id": 1, "prompt": 5}\n', b'[1, 2]\n', b'{"messages": "hi"}\n'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x00\xff\xfe garbage",
+        b"",
+        b"\n\n  \n",
+        b'{"id": 1, "prompt": 5}\n',
+        b"[1, 2]\n",
+        b'{"messages": "hi"}\n',
+    ],
+)
 def test_cli_bad_prompt_files_leave_the_store_intact(tmp_path, content):
     from homogeny.store import SampleRow
 
     store = tmp_path / "s.duckdb"
     with Store.open(store) as s:
-        s.add_samples([SampleRow(key="k", model_id="m", model_sha256="x", prompt_hash="h", prompt_id="p", sample_index=0, seed=1,
-                                 temperature=1, top_p=1, min_p=0, top_k=0, max_tokens=1, chat=True, params_json="{}", text="kept")])
+        s.add_samples(
+            [
+                SampleRow(
+                    key="k",
+                    model_id="m",
+                    model_sha256="x",
+                    prompt_hash="h",
+                    prompt_id="p",
+                    sample_index=0,
+                    seed=1,
+                    temperature=1,
+                    top_p=1,
+                    min_p=0,
+                    top_k=0,
+                    max_tokens=1,
+                    chat=True,
+                    params_json="{}",
+                    text="kept",
+                )
+            ]
+        )
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "homogeny.cli", "generate", "--model", "zoo:smollm2-135m", "--prompts", str(bad),
-                           "--store", str(store)], capture_output=True, text=True, timeout=120, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "homogeny.cli",
+            "generate",
+            "--model",
+            "zoo:smollm2-135m",
+            "--prompts",
+            str(bad),
+            "--store",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert len([x for x in proc.stderr.splitlines() if x.strip()]) == 1
     with Store.open(store, read_only=True) as s:

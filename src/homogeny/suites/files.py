@@ -6,6 +6,8 @@ Every problem raises PromptFileError with one line naming the file, the line and
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -17,19 +19,47 @@ CHAT_ROLES = ("system", "user", "assistant")
 JSONL_SUFFIXES = (".jsonl", ".json")
 
 
+def _not_regular(path: Path, mode: int) -> PromptFileError | None:
+    """The error for a path that is not a regular file (directory, FIFO, device, socket)."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a FIFO, device or socket)"
+    return PromptFileError(f"{path}: is {kind}; pass a .jsonl or .txt file")
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A regular file's bytes. A FIFO or device is refused before it is read (reading one
+    would block), and opened non-blocking so a swap between the check and the open cannot
+    block either."""
+    try:
+        error = _not_regular(path, os.stat(path).st_mode)
+    except FileNotFoundError:
+        raise PromptFileError(f"{path}: no such file; check the path") from None
+    except OSError as exc:
+        raise PromptFileError(f"{path}: cannot be read ({exc.strerror}); check the path") from None
+    if error:
+        raise error
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise PromptFileError(f"{path}: cannot be read ({exc.strerror}); check the path") from None
+    with open(fd, "rb") as handle:
+        error = _not_regular(path, os.fstat(fd).st_mode)
+        if error:
+            raise error
+        return handle.read()
+
+
 def _read_lines(path: Path) -> list[str]:
-    """The file's lines as text, after checking it exists, is a file, is UTF-8 and has no
-    line over 1 MB."""
-    if not path.exists():
-        raise PromptFileError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise PromptFileError(f"{path}: is a directory; pass a .jsonl or .txt file")
-    raw = path.read_bytes()
+    """The file's lines as text, after checking it exists, is a regular file, is UTF-8 and has
+    no line over 1 MB."""
+    raw = _read_bytes(path)
     lines = raw.split(b"\n")
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_LINE_BYTES:
             raise PromptFileError(
-                f"{path}: line {number} is longer than 1 MB ({len(line)} bytes); shorten it or split it"
+                f"{path}: line {number} is longer than 1 MB ({len(line)} bytes); "
+                "shorten it or split it"
             )
         if b"\x00" in line:
             raise PromptFileError(
@@ -38,9 +68,10 @@ def _read_lines(path: Path) -> list[str]:
             )
         try:
             line.decode("utf-8")
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
             raise PromptFileError(
-                f"{path}: line {number} is not valid UTF-8; save the file as UTF-8 text"
+                f"{path}: line {number} is not valid UTF-8 (at byte {exc.start + 1}); "
+                "save the file as UTF-8 text"
             ) from None
     text = raw.decode("utf-8-sig")
     return [line.rstrip("\r") for line in text.split("\n")]
@@ -80,7 +111,8 @@ def _check_messages(path: Path, number: int, value: Any) -> tuple[tuple[str, str
             )
         if message["role"] not in CHAT_ROLES:
             raise PromptFileError(
-                f"{where}: messages[{index}] has role '{message['role']}'; use one of {', '.join(CHAT_ROLES)}"
+                f"{where}: messages[{index}] has role '{message['role']}'; "
+                f"use one of {', '.join(CHAT_ROLES)}"
             )
         turns.append((message["role"], message["content"]))
     if not any(role == "user" and content.strip() for role, content in turns):
@@ -92,7 +124,8 @@ def _prompt_from_row(path: Path, number: int, row: Any) -> Prompt:
     where = f"{path}: line {number}"
     if not isinstance(row, dict):
         raise PromptFileError(
-            f'{where} is a JSON {type(row).__name__}, not an object; write {{"id": ..., "prompt": ...}}'
+            f"{where} is a JSON {type(row).__name__}, not an object; "
+            'write {"id": ..., "prompt": ...}'
         )
     has_prompt, has_messages = "prompt" in row, "messages" in row
     if has_prompt == has_messages:
@@ -114,6 +147,19 @@ def _prompt_from_row(path: Path, number: int, row: Any) -> Prompt:
     return Prompt(id=prompt_id, text=text, meta=meta)
 
 
+def _check_encodable(path: Path, number: int, row: Any) -> None:
+    """Refuse a JSON line whose strings cannot be written as UTF-8: a lone surrogate escape
+    such as "\\ud800" decodes to a str that no tokenizer, store or report can encode."""
+    try:
+        json.dumps(row, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode("ascii")
+        raise PromptFileError(
+            f"{path}: line {number} holds a lone surrogate ({bad}), which is not text; "
+            "escape whole characters only (a pair such as \\ud83d\\ude00) or delete it"
+        ) from None
+
+
 def _parse_jsonl(path: Path, lines: list[str]) -> list[tuple[int, Prompt]]:
     parsed = []
     for number, line in enumerate(lines, start=1):
@@ -128,9 +174,11 @@ def _parse_jsonl(path: Path, lines: list[str]) -> list[tuple[int, Prompt]]:
                 else ""
             )
             raise PromptFileError(
-                f"{path}: line {number} is not valid JSON ({error.msg}, column {error.colno}){hint}; "
+                f"{path}: line {number} is not valid JSON "
+                f"({error.msg}, column {error.colno}){hint}; "
                 "write one JSON object per line"
             ) from None
+        _check_encodable(path, number, row)
         parsed.append((number, _prompt_from_row(path, number, row)))
     return parsed
 
@@ -159,7 +207,8 @@ def read_prompt_file(path: str | Path) -> list[Prompt]:
     for number, prompt in numbered:
         if prompt.id in first_line:
             raise PromptFileError(
-                f"{path}: line {number} repeats id '{prompt.id}' first used on line {first_line[prompt.id]}; "
+                f"{path}: line {number} repeats id '{prompt.id}' "
+                f"first used on line {first_line[prompt.id]}; "
                 "give every prompt its own id"
             )
         first_line[prompt.id] = number
