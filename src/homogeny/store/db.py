@@ -55,8 +55,27 @@ def _v2_runs_record_claim_and_process(con: Con) -> None:
         con.execute("UPDATE runs SET status = 'abandoned' WHERE status = 'running'")
 
 
+EVIDENCE_V3_COLUMNS = (
+    ("threshold", "DOUBLE"), ("predicted", "VARCHAR"), ("unit", "VARCHAR"),
+    ("subject", "VARCHAR"), ("source", "VARCHAR"), ("role", "VARCHAR"), ("n_units", "INTEGER"),
+    ("null_rate", "DOUBLE"), ("p_value", "DOUBLE"), ("method", "VARCHAR"),
+)
+
+
+def _v3_evidence_is_typed(con: Con) -> None:
+    """Version 3: evidence rows carry their rule (threshold, predicted), unit, subject, source,
+    role, n in independent units, null rate, p-value and method (issues 13 and 14)."""
+    if "evidence" not in user_tables(con):
+        return
+    for name, kind in EVIDENCE_V3_COLUMNS:
+        con.execute(f"ALTER TABLE evidence ADD COLUMN IF NOT EXISTS {name} {kind}")
+
+
 # MIGRATIONS[i] brings a store of version i + 1 to version i + 2. Append, never edit.
-MIGRATIONS: list[Callable[[Con], None]] = [_v2_runs_record_claim_and_process]
+MIGRATIONS: list[Callable[[Con], None]] = [
+    _v2_runs_record_claim_and_process,
+    _v3_evidence_is_typed,
+]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 
 

@@ -79,7 +79,17 @@ CREATE TABLE IF NOT EXISTS evidence (
     models VARCHAR,
     quick BOOLEAN,
     plot_json VARCHAR,
-    created_at DOUBLE
+    created_at DOUBLE,
+    threshold DOUBLE,
+    predicted VARCHAR,
+    unit VARCHAR,
+    subject VARCHAR,
+    source VARCHAR,
+    role VARCHAR,
+    n_units INTEGER,
+    null_rate DOUBLE,
+    p_value DOUBLE,
+    method VARCHAR
 );
 CREATE TABLE IF NOT EXISTS artifacts (
     claim VARCHAR,
