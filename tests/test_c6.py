@@ -47,7 +47,14 @@ def test_tempered_probs_match_the_softmax_by_hand() -> None:
 
 
 def test_temperature_zero_is_the_argmax_even_when_it_is_no_letter() -> None:
-    assert tempered_class_probs(_logits({10: 2.0, 11: 1.9}), LETTER_IDS, T_ZERO).tolist() == [1, 0, 0, 0, 0, 0]
+    assert tempered_class_probs(_logits({10: 2.0, 11: 1.9}), LETTER_IDS, T_ZERO).tolist() == [
+        1,
+        0,
+        0,
+        0,
+        0,
+        0,
+    ]
     assert tempered_class_probs(_logits({3: 2.0, 11: 1.9}), LETTER_IDS, T_ZERO)[-1] == 1.0
 
 
@@ -63,7 +70,9 @@ def test_a_concentrated_judge_is_fully_consistent_with_omega_one() -> None:
 
 def test_a_uniform_judge_has_low_consistency_and_low_reliability() -> None:
     probs = [np.append(np.full(5, 0.2), 0.0) for _ in range(12)]
-    rows = reliability_by_temperature(_judge(probs), [f"q{i}" for i in range(12)], np.ones(12, dtype=int), seed=0)
+    rows = reliability_by_temperature(
+        _judge(probs), [f"q{i}" for i in range(12)], np.ones(12, dtype=int), seed=0
+    )
     assert all(r["consistent"].mean() == 0.0 for r in rows)
     # The paper's procedure correlates absolute values, so even pure noise scores ~0.5 with 12
     # questions (the floor the experiment reports); a concentrated judge scores 1.
@@ -91,58 +100,53 @@ def test_modal_pick_consistency_and_rank_by_hand() -> None:
 
 
 @pytest.mark.slow
-def test_logit_reader_matches_the_engine_and_itself(smollm: str) -> None:
-    from homogeny.generate.params import SamplingParams
-    from homogeny.models import load_backend
-    from homogeny.models.llamacpp import LogitReader
+def test_score_matches_the_engine_and_itself(smollm: str) -> None:
+    from homogeny import models
+    from homogeny.models.params import SamplingParams
     from homogeny.suites.prompt import Prompt
 
-    backend = load_backend(smollm)
     prompt = Prompt("p", "The capital of France is")
-    ids = backend.render(prompt, False)
-    reader = LogitReader(backend)
-    try:
-        last = reader.logits(ids)
-        every = reader.logits(ids, all_positions=True)
-        shorter = reader.logits(ids[:-1])
-    finally:
-        reader.close()
-    np.testing.assert_allclose(every[-1], last, atol=1e-3)
-    np.testing.assert_allclose(every[-2], shorter, atol=1e-3)
-    logp = last - last.max() - np.log(np.exp(last - last.max()).sum())
-    top = backend.generate(prompt, SamplingParams(temperature=0, max_tokens=1, chat=False), [1])[0].top_logprobs[0]
-    for tok, lp in top:
-        assert logp[tok] == pytest.approx(lp, abs=1e-4)
+    with models.open(smollm, need="score") as backend:
+        last = backend.score(prompt, "", next_token=True).next_logprobs
+        whole = backend.score("", prompt.text, next_token=True)
+        head, tail = prompt.text.rsplit(" ", 1)
+        split = backend.score(head, " " + tail, next_token=True)
+        top = backend.generate(prompt, SamplingParams(temperature=0, max_tokens=1, chat=False), [1])
+    np.testing.assert_allclose(whole.next_logprobs, last, atol=1e-3)
+    np.testing.assert_allclose(split.next_logprobs, last, atol=1e-3)
+    np.testing.assert_allclose(whole.logprobs[-len(split.logprobs) :], split.logprobs, atol=1e-3)
+    assert np.exp(last).sum() == pytest.approx(1.0)
+    for tok, lp in top[0].top_logprobs[0]:
+        assert last[tok] == pytest.approx(lp, abs=1e-4)
 
 
 @pytest.mark.slow
 def test_drawn_verdicts_have_the_distribution_of_engine_sampling(smollm: str, tmp_path) -> None:
     """The 100 replications are drawn from the letter distribution read once; this checks that
     sampling the verdict token through the engine at temperature 1 gives the same distribution."""
+    from homogeny import models
     from homogeny.experiments.base import ExperimentContext
     from homogeny.experiments.c6_reliability import (
-        judge_tokens,
+        judge_logprobs,
         letter_token_ids,
         raw_judge_prompt,
     )
-    from homogeny.models import load_backend
-    from homogeny.models.llamacpp import LogitReader
     from homogeny.store import Store
     from homogeny.suites.catalog import judging_items
 
-    backend = load_backend(smollm)
-    letter_ids = letter_token_ids(backend)
-    code_of = {tok: code for code, ids in enumerate(letter_ids) for tok in ids}
     n = 320
-    with Store.open(tmp_path / "s.duckdb") as store:
-        ctx = ExperimentContext(store=store, models=[smollm], quick=True, progress=False, log=lambda m: None)
+    with Store.open(tmp_path / "s.duckdb") as store, models.open(smollm, need="score") as backend:
+        letter_ids = letter_token_ids(backend)
+        code_of = {tok: code for code, ids in enumerate(letter_ids) for tok in ids}
+        ctx = ExperimentContext(
+            store=store, models=[smollm], quick=True, progress=False, log=lambda m: None
+        )
         for item in judging_items(quick=True)[:2]:
-            reader = LogitReader(backend)
-            try:
-                predicted = tempered_class_probs(reader.logits(judge_tokens(backend, item, False)), letter_ids, 1.0)
-            finally:
-                reader.close()
-            rows = ctx.sample(smollm, [raw_judge_prompt(item)], n, temperature=1.0, max_tokens=1, chat=False)[item.id]
+            logprobs = judge_logprobs(backend, item, False)
+            predicted = tempered_class_probs(logprobs, letter_ids, 1.0)
+            rows = ctx.sample(
+                smollm, [raw_judge_prompt(item)], n, temperature=1.0, max_tokens=1, chat=False
+            )[item.id]
             codes = [code_of.get(r["token_ids"][0], len(LETTERS)) for r in rows]
             observed = np.bincount(codes, minlength=6)
             assert 0.5 * np.abs(observed / n - predicted).sum() < 0.1
@@ -162,8 +166,14 @@ def test_quick_run_end_to_end_and_rerun_reads_nothing_new(smollm: str, tmp_path)
     from homogeny.store import Store
 
     with Store.open(tmp_path / "s.duckdb") as store:
-        ctx = ExperimentContext(store=store, models=[smollm], quick=True, progress=False, log=lambda m: None,
-                                options={"reliability_data": str(tmp_path / "absent")})
+        ctx = ExperimentContext(
+            store=store,
+            models=[smollm],
+            quick=True,
+            progress=False,
+            log=lambda m: None,
+            options={"reliability_data": str(tmp_path / "absent")},
+        )
         first = run_in_store(store, "c6", ctx)
         assert store.artifact("c6", "judge")["computed_now"] == 10
         samples = store.count("samples")

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from homogeny.errors import ServerError
-from homogeny.generate.params import SamplingParams
 from homogeny.models import parse_spec
 from homogeny.models.openai import OpenAIBackend
+from homogeny.models.params import SamplingParams
 from homogeny.store import Store
 from homogeny.suites.prompt import Prompt
 
@@ -41,10 +41,16 @@ def test_chat_and_raw_completion_through_the_engine(server, tmp_path):
     spec = f"openai:{server.url}#smol"
     prompts = [Prompt("a", "Name a fruit."), Prompt("b", "Name a city.")]
     with Store.open(tmp_path / "s.duckdb") as st:
-        rows = generate_samples(spec, prompts, 2, st, seed=1, progress=False, max_tokens=12, temperature=1.0)
-        raw = generate_samples(spec, prompts[:1], 1, st, seed=1, progress=False, max_tokens=8, chat=False)
+        rows = generate_samples(
+            spec, prompts, 2, st, seed=1, progress=False, max_tokens=12, temperature=1.0
+        )
+        raw = generate_samples(
+            spec, prompts[:1], 1, st, seed=1, progress=False, max_tokens=8, chat=False
+        )
         assert st.count("samples") == 5
-        again = generate_samples(spec, prompts, 2, st, seed=1, progress=False, max_tokens=12, temperature=1.0)
+        again = generate_samples(
+            spec, prompts, 2, st, seed=1, progress=False, max_tokens=12, temperature=1.0
+        )
         assert st.count("samples") == 5
     assert all(r["text"] for rs in rows.values() for r in rs)
     assert all(r["n_tokens"] > 0 for rs in rows.values() for r in rs)
@@ -57,10 +63,27 @@ def test_server_stopped_mid_run_then_restarted_loses_nothing(server, tmp_path):
     prompts = tmp_path / "p.txt"
     prompts.write_text("\n".join(f"Write a sentence about the number {i}." for i in range(16)))
     store = str(tmp_path / "s.duckdb")
-    args = [sys.executable, "-m", "homogeny.cli", "generate", "--model", f"openai:{server.url}#smol",
-            "--prompts", str(prompts), "--samples", "2", "--max-tokens", "24", "--store", store, "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "homogeny.cli",
+        "generate",
+        "--model",
+        f"openai:{server.url}#smol",
+        "--prompts",
+        str(prompts),
+        "--samples",
+        "2",
+        "--max-tokens",
+        "24",
+        "--store",
+        store,
+        "--quiet",
+    ]
     env = {**os.environ, "HOMOGENY_MAX_RETRIES": "1", "HOMOGENY_CONCURRENCY": "2"}
-    proc = subprocess.Popen(args + ["--verbose"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        args + ["--verbose"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     seen = []
     for line in proc.stderr:  # wait until some samples are committed
         seen.append(line)
@@ -84,14 +107,22 @@ def test_server_stopped_mid_run_then_restarted_loses_nothing(server, tmp_path):
 
 def _backend(handler, **kw) -> OpenAIBackend:
     backend = OpenAIBackend(parse_spec("openai:http://fake.test/v1#m"), **kw)
-    backend.client = httpx.Client(base_url="http://fake.test/v1", transport=httpx.MockTransport(handler),
-                                  headers=backend.client.headers)
+    backend.http.client = httpx.Client(
+        base_url="http://fake.test/v1",
+        transport=httpx.MockTransport(handler),
+        headers=backend.http.client.headers,
+    )
     return backend
 
 
 def _ok(text: str = "hi") -> httpx.Response:
-    return httpx.Response(200, json={"choices": [{"message": {"content": text}, "finish_reason": "stop"}],
-                                     "usage": {"prompt_tokens": 3, "completion_tokens": 1}})
+    return httpx.Response(
+        200,
+        json={
+            "choices": [{"message": {"content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1},
+        },
+    )
 
 
 def test_429_and_5xx_are_retried_with_backoff():
@@ -105,7 +136,9 @@ def test_429_and_5xx_are_retried_with_backoff():
             return httpx.Response(503)
         return _ok("fine")
 
-    out = _backend(handler, max_retries=3).generate(Prompt("a", "x"), SamplingParams(max_tokens=4), [1])
+    out = _backend(handler, max_retries=3).generate(
+        Prompt("a", "x"), SamplingParams(max_tokens=4), [1]
+    )
     assert out[0].text == "fine" and len(calls) == 3
 
 
@@ -117,7 +150,9 @@ def test_persistent_5xx_gives_up_after_max_retries():
         return httpx.Response(500)
 
     with pytest.raises(ServerError, match="kept failing"):
-        _backend(handler, max_retries=2).generate(Prompt("a", "x"), SamplingParams(max_tokens=4), [1])
+        _backend(handler, max_retries=2).generate(
+            Prompt("a", "x"), SamplingParams(max_tokens=4), [1]
+        )
     assert len(calls) == 3
 
 
@@ -129,7 +164,9 @@ def test_client_errors_are_not_retried():
         return httpx.Response(400, text="bad model")
 
     with pytest.raises(ServerError, match="refused"):
-        _backend(handler, max_retries=3).generate(Prompt("a", "x"), SamplingParams(max_tokens=4), [1])
+        _backend(handler, max_retries=3).generate(
+            Prompt("a", "x"), SamplingParams(max_tokens=4), [1]
+        )
     assert len(calls) == 1
 
 

@@ -9,7 +9,7 @@ import signal
 import pytest
 
 from homogeny.generate.engine import generate
-from homogeny.generate.params import SamplingParams
+from homogeny.models.params import SamplingParams
 from homogeny.store import Store
 from homogeny.suites.prompt import Prompt
 

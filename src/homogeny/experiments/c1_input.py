@@ -154,15 +154,10 @@ def clean_rewrite(output: str, original: str) -> str:
     return line if 0 < len(line) <= 4 * len(original) + 40 else original
 
 
-def mean_token_nll(reader: Any, backend: Any, text: str) -> float:
+def mean_token_nll(backend: Any, text: str) -> float:
     """Mean negative log-likelihood (nats) per token of `text` under the model, teacher-forced
-    (the first token is only context), from exact logits on a llama.cpp context."""
-    ids = backend.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)
-    logits = reader.logits(ids, all_positions=True)[:-1]
-    m = logits.max(axis=1, keepdims=True)
-    logz = m[:, 0] + np.log(np.exp(logits - m).sum(axis=1))
-    targets = np.asarray(ids[1:])
-    return float(np.mean(logz - logits[np.arange(len(targets)), targets]))
+    (the first token is only context), from exact logits (`Backend.score`)."""
+    return -float(np.mean(backend.score("", text).logprobs))
 
 
 # ---- the experiment -----------------------------------------------------------------------------
@@ -177,7 +172,7 @@ def balanced_families(families: dict[str, list[Prompt]], count: int) -> list[str
 
 @cache
 def _info(spec: str) -> Any:
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     return model_info(spec)
 
@@ -220,7 +215,7 @@ class InputFlattening:
     # (a) ------------------------------------------------------------------------------------
     def comprehension(self, ctx: ExperimentContext, prompts: list[Prompt], labels: list[str]) -> list[Evidence]:
         """Hidden-state closeness of paraphrases minus their surface (ROUGE-L) closeness."""
-        from homogeny.models import load_backend
+        from homogeny import models
 
         texts = [p.text for p in prompts]
         surface = closeness(rouge_l_matrix(texts), labels)
@@ -231,8 +226,8 @@ class InputFlattening:
         plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}
         for spec in specs:
             ctx.log(f"c1(a): hidden states of {_short(spec)}")
-            backend = load_backend(spec, capability="hidden_states")
-            states = backend.hidden_states(texts)
+            with models.open(spec, need="hidden_states") as backend:
+                states = backend.hidden_states(texts)
             n_layers = states[0].shape[0]
             for layer_name, layer in (("middle", n_layers // 2), ("last", n_layers - 1)):
                 # position 0 is an attention sink with outsized norm; pool the tokens after it
@@ -382,8 +377,7 @@ class InputFlattening:
         return evidence
 
     def nll_rows(self, ctx: ExperimentContext, pairs: list[tuple[str, str]], source: str) -> list[Evidence]:
-        from homogeny.models import load_backend
-        from homogeny.models.llamacpp import LogitReader
+        from homogeny import models
 
         rows: list[Evidence] = []
         plot: dict[str, list[Any]] = {"labels": [], "values": [], "low": [], "high": []}
@@ -391,12 +385,8 @@ class InputFlattening:
             if _info(spec).backend != "llamacpp":
                 ctx.log(f"c1(d): {_short(spec)} gives no exact logits here; NLL skipped")
                 continue
-            backend = load_backend(spec)
-            reader = LogitReader(backend)
-            try:
-                diffs = np.array([mean_token_nll(reader, backend, lo) - mean_token_nll(reader, backend, hi) for lo, hi in pairs])
-            finally:
-                reader.close()
+            with models.open(spec, need="score") as backend:
+                diffs = np.array([mean_token_nll(backend, lo) - mean_token_nll(backend, hi) for lo, hi in pairs])
             test = sign_test(diffs)
             point, ci = _boot(diffs, ctx.seed)
             for key, val in zip(("labels", "values", "low", "high"), (_short(spec), point, *ci)):

@@ -191,13 +191,20 @@ class FracturedInternals:
         ladder of model 1. Nothing when no model is named or no backend offers hidden states."""
         if not ctx.models:
             return []
-        try:
-            from homogeny.models import load_backend
+        from contextlib import ExitStack
 
-            backends = [load_backend(m, capability="hidden_states") for m in ctx.models[:2]]
-        except Exception as exc:  # noqa: BLE001 - any load failure only skips this level
-            ctx.log(f"c5: real-model level skipped ({(str(exc) or type(exc).__name__).splitlines()[0]})")
-            return []
+        from homogeny import models
+
+        with ExitStack() as held:
+            try:
+                backends = [held.enter_context(models.open(m, need="hidden_states")) for m in ctx.models[:2]]
+            except Exception as exc:  # noqa: BLE001 - any load failure only skips this level
+                ctx.log(f"c5: real-model level skipped ({(str(exc) or type(exc).__name__).splitlines()[0]})")
+                return []
+            return self._real_model_evidence(ctx, s, backends)
+
+    def _real_model_evidence(self, ctx: ExperimentContext, s: C5Settings, backends: list[Any]) -> list[Evidence]:
+        """real_model_evidence on backends held open by the caller."""
         if not all(hasattr(b, m) for b in backends for m in ("hidden_states", "greedy", "perturbed")):
             ctx.log("c5: real-model level skipped (backend lacks hidden_states/greedy/perturbed)")
             return []

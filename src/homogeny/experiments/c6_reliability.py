@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from homogeny.experiments.base import Evidence, ExperimentContext, make_evidence
-from homogeny.models.llamacpp import LogitReader
 from homogeny.suites.prompt import Prompt
 
 CLAIM = "c6"
@@ -53,29 +52,28 @@ def raw_judge_prompt(item: Prompt) -> Prompt:
     return Prompt(id=item.id, text=f"{item.display}\n{verdict_prefix()}", meta=item.meta)
 
 
-def judge_tokens(backend: Any, item: Prompt, chat: bool) -> list[int]:
-    """Token ids the judge reads: the judging prompt (chat template when `chat`) followed by
-    "Best Response: [[", so the next token is the verdict letter."""
+def judge_logprobs(backend: Any, item: Prompt, chat: bool) -> np.ndarray:
+    """The judge's next-token log distribution after the judging prompt (chat template when
+    `chat`) followed by "Best Response: [[", so the next token is the verdict letter."""
     if not chat:
-        return list(backend.render(raw_judge_prompt(item), False))
-    prefix = backend.llm.tokenize(verdict_prefix().encode("utf-8"), add_bos=False, special=False)
-    return list(backend.render(item, True)) + list(prefix)
+        return backend.score(raw_judge_prompt(item), "", next_token=True).next_logprobs
+    return backend.score(item, verdict_prefix(), chat=True, next_token=True).next_logprobs
 
 
 def letter_token_ids(backend: Any) -> list[list[int]]:
     """Per letter A-E, the single tokens that start a "[[X]]" verdict right after "[[": the
     letter alone and, where the vocabulary merges them, "X]" or "X]]"."""
-    tok = backend.llm.tokenize
-    prefix = verdict_prefix().encode("utf-8")
-    base = tok(prefix, add_bos=False, special=False)
+    tok = backend.tokenize
+    prefix = verdict_prefix()
+    base = tok(prefix)
     ids: list[list[int]] = []
     for letter in LETTERS:
         found: list[int] = []
         for tail in (letter, letter + "]", letter + "]]"):
-            full = tok(prefix + tail.encode("utf-8"), add_bos=False, special=False)
+            full = tok(prefix + tail)
             if full[: len(base)] == base and len(full) > len(base) and full[len(base)] not in found:
                 first = full[len(base)]
-                piece = backend.llm.detokenize([first]).decode("utf-8", errors="replace").strip()
+                piece = backend.detokenize([first]).strip()
                 if piece.startswith(letter) and set(piece[1:]) <= {"]"}:
                     found.append(first)
         if not found:
@@ -110,27 +108,23 @@ def judge_distributions(ctx: ExperimentContext, judge: str, items: Sequence[Prom
     Read once per question from the model and cached in the store (artifact
     judge_distribution_cache), so a rerun loads no model. Returns (distributions, how many
     were computed now)."""
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     info = model_info(judge)
     cache: dict[str, Any] = ctx.store.artifact(CLAIM, CACHE_ARTIFACT) or {}
     keys = {it.id: _cache_key(info.sha256, it, chat) for it in items}
     missing = [it for it in items if keys[it.id] not in cache]
     if missing:
-        from homogeny.models import load_backend
+        from homogeny import models
 
-        backend = load_backend(judge)
-        letter_ids = letter_token_ids(backend)
-        reader = LogitReader(backend)
-        try:
+        with models.open(judge, need="score") as backend:
+            letter_ids = letter_token_ids(backend)
             for it in missing:
-                logits = reader.logits(judge_tokens(backend, it, chat))
+                logits = judge_logprobs(backend, it, chat)
                 cache[keys[it.id]] = {
                     repr(t): tempered_class_probs(logits, letter_ids, t).tolist() for t in TEMPERATURES
                 }
                 ctx.log(f"c6: read verdict distribution of {it.id} from {info.model_id}")
-        finally:
-            reader.close()
         ctx.artifact(CLAIM, CACHE_ARTIFACT, cache)
     out = {it.id: {t: np.asarray(cache[keys[it.id]][repr(t)]) for t in TEMPERATURES} for it in items}
     return out, len(missing)
@@ -251,7 +245,7 @@ def paper_check(folder: Path, max_judges: int | None = None) -> list[dict[str, A
 def pick_judge(models: Sequence[str]) -> str:
     """The judge: the largest installed model (zoo parameter count), instruct models first."""
     from homogeny.errors import ParameterError
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     usable = []
     for spec in models:
@@ -271,7 +265,7 @@ class ConsistencyReliability:
     question = "Does temperature ~0 make an LLM judge reliable, or only consistent?"
 
     def run(self, ctx: ExperimentContext) -> list[Evidence]:
-        from homogeny.generate.engine import model_info
+        from homogeny.models import model_info
         from homogeny.suites.catalog import judging_items
 
         judge = pick_judge(ctx.models)

@@ -166,7 +166,7 @@ def max_tokens(quick: bool) -> int:
 
 
 def _params(spec: str) -> int:
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     return int(model_info(spec).params or 0)
 
@@ -175,7 +175,7 @@ def plan_settings(models: Sequence[str]) -> tuple[Setting, list[Setting]]:
     """The default (the largest post-trained model named, sampled as in C4: T=1, top-p 0.9)
     and the counter-pressures against it. "smaller model" needs a named model of known, smaller size."""
     from homogeny.experiments.c4_hivemind import TOP_P
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     instruct = [m for m in models if model_info(m).kind != "base"] or list(models)
     target = max(instruct, key=_params)
@@ -345,7 +345,7 @@ def run_counter_pressures(ctx: Any) -> list[Any]:
     ("T", "counter_pressures") frontier and examples, and return the evidence row: does the
     best counter-pressure recover diversity (interval Bonferroni-adjusted over all tried)?"""
     from homogeny.experiments.base import make_evidence
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     size = SIZES[bool(ctx.quick)]
     default, pressures = plan_settings(ctx.models)

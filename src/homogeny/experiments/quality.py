@@ -10,7 +10,6 @@ teacher-forced through llama.cpp on one fixed model, so costs compare across set
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 
@@ -58,56 +57,30 @@ def answer_correct(text: str, answer: str, aliases: Sequence[str] = ()) -> bool:
 
 class ReferenceScorer:
     """Mean token log-probability of an answer given its plain request under a fixed reference
-    model, by teacher forcing in llama.cpp (one forward pass; the request's prefix is decoded
-    once per request and reused)."""
+    model, by teacher forcing (`Backend.score`; the request rendered with the model's chat
+    template when it has one, as generation would see it)."""
 
-    def __init__(self, spec: str, n_ctx: int = 1024) -> None:
-        from llama_cpp import Llama
-
-        from homogeny.models import parse_spec
-        from homogeny.models.loaders import gguf_path_and_info
+    def __init__(self, spec: str) -> None:
+        from homogeny import models
 
         self.spec = spec
-        path = gguf_path_and_info(parse_spec(spec))[0]
-        self.llm = Llama(model_path=str(path), n_ctx=n_ctx, n_batch=256, logits_all=True,
-                         n_threads=max(1, os.cpu_count() or 1), verbose=False)
-        self._prefix: tuple[str, int] = ("", 0)
-
-    def render(self, request: str) -> list[int]:
-        """The request as the reference model's prompt (its chat template when it has one),
-        rendered by the generation backend so scoring sees what generation would."""
-        from homogeny.models import load_backend
-
-        backend = load_backend(self.spec)  # shared and cached by the engine; never closed here
-        return list(backend.render(Prompt("reference", request), chat=bool(backend.chat_template())))
+        self._opened = models.open(spec, need="score")
+        self.backend = self._opened.__enter__()
 
     def score(self, request: str, answer: str) -> float | None:
         """Mean natural-log probability per answer token; None for an empty answer."""
-        ids = self.llm.tokenize(answer.encode("utf-8"), add_bos=False, special=False)
-        if not ids:
-            return None
-        if self._prefix[0] != request:
-            prompt = self.render(request)
-            self.llm.reset()
-            self.llm.eval(prompt)
-            self._prefix = (request, len(prompt))
-        n = self._prefix[1]
-        ids = ids[: self.llm.n_ctx() - n - 1]
-        self.llm.n_tokens = n
-        self.llm.eval(ids)
-        logits = np.asarray(self.llm.scores[n - 1 : n - 1 + len(ids)], dtype=np.float64)
-        top = logits.max(axis=1, keepdims=True)
-        logz = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
-        return float(np.mean(logits[np.arange(len(ids)), ids] - logz))
+        scores = self.backend.score(Prompt("reference", request), answer, chat=True)
+        return scores.mean if scores.tokens else None
 
     def close(self) -> None:
-        self.llm.close()
+        """Let the reference model go (the registry may keep it loaded for reuse)."""
+        self._opened.__exit__(None, None, None)
 
 
 def reference_spec(models: Sequence[str]) -> str | None:
     """The reference model: zoo:smollm2-135m when installed (fixed, so costs compare across
     audits), else the smallest named local model; None when only servers are named."""
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
     from homogeny.models import zoo
 
     if zoo.is_installed(REFERENCE_MODEL.removeprefix("zoo:")):

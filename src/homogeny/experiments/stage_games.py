@@ -64,14 +64,14 @@ def flattened_users(users: dict[str, list[Any]]) -> dict[str, list[Any]]:
 
 
 def _size(spec: str) -> int:
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     return int(model_info(spec).params or 0)
 
 
 def model_groups(models: Sequence[str]) -> dict[bool, list[str]]:
     """Named models split by post-training: False = base models, True = instruct models."""
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     groups: dict[bool, list[str]] = {False: [], True: []}
     for spec in models:
@@ -83,7 +83,7 @@ def sample_complete(ctx: Any, spec: str, prompts: list[Any], k: int, **params: A
     """ctx.sample, stopping with one clear line when a batch failed (a server error): the
     rerun resumes the missing samples."""
     from homogeny.experiments.c3_size import require_complete
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     rows: dict[str, list[dict[str, Any]]] = ctx.sample(spec, prompts, k, **params)
     require_complete(model_info(spec).model_id, rows, k)
@@ -147,7 +147,7 @@ def model_game(ctx: Any) -> ModelGame:
     """Measure C(input, post-training, sampling) on the named models (see module doc) and
     decompose it. A stage whose toggle the models cannot provide (no base model, or no
     instruct model) is left out of the game rather than guessed."""
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
 
     users = request_users(ctx.quick)
     flat = flattened_users(users)

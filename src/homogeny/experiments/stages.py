@@ -212,7 +212,7 @@ def model_game_evidence(ctx: Any, game: ModelGame) -> list[Any]:
     """Evidence rows for claim T from the model game: convergence by default (above the
     random-pair baseline), base-model convergence (Chen et al. 2026), each stage's share."""
     from homogeny.experiments.base import make_evidence
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info
     from homogeny.metrics import bootstrap_ci
 
     models = [model_info(s).model_id for s in ctx.models]

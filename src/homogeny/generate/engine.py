@@ -2,8 +2,9 @@
 
 Every sample's key is a hash of (model file sha256, prompt, params, seed) with the seed derived
 from (run seed, model, prompt, sample index). Keys already in the store are never generated
-again; samples are committed one prompt at a time in a transaction, so a run killed at any
-moment resumes with nothing duplicated and nothing half-written.
+again; samples are committed as soon as the backend hands them back (a prompt's samples as
+soon as its own sequences finish), one transaction each, so a run killed at any moment loses
+at most the prompts still in flight and resumes with nothing duplicated or half-written.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from homogeny.generate.keys import sample_key, sample_seed
-from homogeny.generate.params import SamplingParams
 from homogeny.models.base import Completion, ModelInfo
+from homogeny.models.params import SamplingParams
+from homogeny.models.spec import model_info
 from homogeny.store import SampleRow, Store
 from homogeny.suites.prompt import Prompt
 
 log = logging.getLogger("homogeny.generate")
 
-MAX_PARALLEL_SEQUENCES = 32  # sequences decoded together: one prompt's samples, or several prompts'
+MAX_PARALLEL_SEQUENCES = 32  # samples of one prompt in one request (backends pack requests)
 
 
 @dataclass
@@ -55,28 +57,9 @@ class GenerationSummary:
         return self.tokens / self.seconds if self.seconds > 0 else 0.0
 
 
-def model_info(spec: str) -> ModelInfo:
-    """Identify a model (id, sha256, kind) without loading its weights."""
-    from homogeny.models import parse_spec
-
-    parsed = parse_spec(spec)
-    if parsed.scheme == "openai":
-        from homogeny.models.openai import openai_info
-
-        return openai_info(parsed)
-    from homogeny.models.loaders import gguf_path_and_info
-
-    if parsed.scheme == "hf" and not parsed.target.endswith(".gguf"):
-        from pathlib import Path
-
-        from homogeny.models import zoo
-
-        folder = Path(parsed.target)
-        return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed))
-    return gguf_path_and_info(parsed)[1]
-
-
-def plan(info: ModelInfo, prompts: Sequence[Prompt], params: SamplingParams, samples: int, seed: int) -> list[PlannedPrompt]:
+def plan(
+    info: ModelInfo, prompts: Sequence[Prompt], params: SamplingParams, samples: int, seed: int
+) -> list[PlannedPrompt]:
     """Seeds and keys of every requested sample, in prompt then index order."""
     planned = []
     for prompt in prompts:
@@ -99,17 +82,33 @@ def mark_missing(store: Store, planned: list[PlannedPrompt]) -> int:
     return total
 
 
-def to_row(info: ModelInfo, p: PlannedPrompt, index: int, params: SamplingParams, c: Completion) -> SampleRow:
+def to_row(
+    info: ModelInfo, p: PlannedPrompt, index: int, params: SamplingParams, c: Completion
+) -> SampleRow:
     """The store row for completion `c` of sample `index` of planned prompt `p`."""
     return SampleRow(
-        key=p.keys[index], model_id=info.model_id, model_sha256=info.sha256,
-        prompt_hash=p.prompt.hash, prompt_id=p.prompt.id, sample_index=index, seed=p.seeds[index],
-        temperature=params.temperature, top_p=params.top_p, min_p=params.min_p, top_k=params.top_k,
-        max_tokens=params.max_tokens, chat=bool(params.chat), params_json=params.canonical(),
-        text=c.text, token_ids=list(c.token_ids), logprobs=list(c.logprobs),
+        key=p.keys[index],
+        model_id=info.model_id,
+        model_sha256=info.sha256,
+        prompt_hash=p.prompt.hash,
+        prompt_id=p.prompt.id,
+        sample_index=index,
+        seed=p.seeds[index],
+        temperature=params.temperature,
+        top_p=params.top_p,
+        min_p=params.min_p,
+        top_k=params.top_k,
+        max_tokens=params.max_tokens,
+        chat=bool(params.chat),
+        params_json=params.canonical(),
+        text=c.text,
+        token_ids=list(c.token_ids),
+        logprobs=list(c.logprobs),
         top_logprobs_json=json.dumps({"top": c.top_logprobs, "entropy": c.entropies}),
-        finish_reason=c.finish_reason, n_prompt_tokens=c.n_prompt_tokens,
-        n_tokens=len(c.token_ids) or c.n_tokens, gen_seconds=c.seconds,
+        finish_reason=c.finish_reason,
+        n_prompt_tokens=c.n_prompt_tokens,
+        n_tokens=len(c.token_ids) or c.n_tokens,
+        gen_seconds=c.seconds,
     )
 
 
@@ -144,8 +143,16 @@ def generate(
     if missing == 0:
         return summary
     for p in planned:
-        store.upsert_prompt(p.prompt.hash, p.prompt.id, p.prompt.display, json.dumps(p.prompt.as_messages()))
-    store.upsert_model(info.sha256, info.model_id, info.spec, info.backend, {"kind": info.kind, "params": info.params, "family": info.family})
+        store.upsert_prompt(
+            p.prompt.hash, p.prompt.id, p.prompt.display, json.dumps(p.prompt.as_messages())
+        )
+    store.upsert_model(
+        info.sha256,
+        info.model_id,
+        info.spec,
+        info.backend,
+        {"kind": info.kind, "params": info.params, "family": info.family},
+    )
     started = time.perf_counter()
     with _progress(progress, info.model_id, missing) as advance:
         for p, indices, completions in _run(model, planned, params, executor, ray_address):
@@ -164,7 +171,14 @@ def generate(
     return summary
 
 
-def _run(model: str, planned: list[PlannedPrompt], params: SamplingParams, executor: str, ray_address: str | None) -> Iterator[tuple[PlannedPrompt, list[int], list[Completion]]]:
+def _run(
+    model: str,
+    planned: list[PlannedPrompt],
+    params: SamplingParams,
+    executor: str,
+    ray_address: str | None,
+) -> Iterator[tuple[PlannedPrompt, list[int], list[Completion] | Exception]]:
+    """(planned prompt, sample indices, their completions or the error) as samples finish."""
     if executor == "ray":
         from homogeny.generate.ray_executor import run_on_ray
 
@@ -174,36 +188,14 @@ def _run(model: str, planned: list[PlannedPrompt], params: SamplingParams, execu
         from homogeny.errors import ParameterError
 
         raise ParameterError(f"--executor {executor!r} is unknown; use local or ray")
-    from homogeny.models import load_backend
+    from homogeny import models
 
-    backend = load_backend(model)
-    if hasattr(backend, "generate_stream"):
-        for (p, indices), result in backend.generate_stream(list(work_items(planned)), params, lambda p, i: p.seeds[i]):
-            yield p, indices, result
-        return
-    if hasattr(backend, "generate_many"):
-        for pack in packs(work_items(planned)):
-            results = backend.generate_many([(p.prompt, [p.seeds[i] for i in idx]) for p, idx in pack], params)
-            for (p, idx), completions in zip(pack, results):
-                yield p, idx, completions
-        return
-    for p, indices in work_items(planned):
-        yield p, indices, backend.generate(p.prompt, params, [p.seeds[i] for i in indices])
-
-
-def packs(items: Iterator[tuple[PlannedPrompt, list[int]]]) -> Iterator[list[tuple[PlannedPrompt, list[int]]]]:
-    """Work items grouped so that each group has at most MAX_PARALLEL_SEQUENCES sequences:
-    many prompts with few samples each are decoded together instead of one after another."""
-    pack: list[tuple[PlannedPrompt, list[int]]] = []
-    width = 0
-    for p, indices in items:
-        if pack and width + len(indices) > MAX_PARALLEL_SEQUENCES:
-            yield pack
-            pack, width = [], 0
-        pack.append((p, indices))
-        width += len(indices)
-    if pack:
-        yield pack
+    items = list(work_items(planned))
+    requests = [(p.prompt, [p.seeds[i] for i in indices]) for p, indices in items]
+    with models.open(model, need="generate") as backend:
+        for n, positions, result in backend.generate_batch(requests, params):
+            p, indices = items[n]
+            yield p, [indices[k] for k in positions], result
 
 
 class _progress:
@@ -227,9 +219,15 @@ class _progress:
         )
 
         self._bar = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-            TextColumn("ETA"), TimeRemainingColumn(), transient=False,
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            transient=False,
         )
         self._bar.start()
         task = self._bar.add_task(f"generate {self.label}", total=self.total, rate="")
@@ -238,7 +236,9 @@ class _progress:
         def advance(n: int, tokens: int) -> None:
             dt = max(time.perf_counter() - start, 1e-9)
             done = self._bar.tasks[0].completed + n
-            self._bar.update(task, advance=n, rate=f"{done / dt:.1f} samples/s {tokens / dt:.0f} tok/s")
+            self._bar.update(
+                task, advance=n, rate=f"{done / dt:.1f} samples/s {tokens / dt:.0f} tok/s"
+            )
 
         return advance
 
@@ -260,8 +260,15 @@ def generate_samples(
 ) -> dict[str, list[dict[str, Any]]]:
     """Generate (or reuse) samples and return the stored rows, by prompt id, in index order."""
     summary = generate(
-        model, prompts, samples, store, SamplingParams(**params), seed=seed, progress=progress,
-        executor=executor, ray_address=ray_address,
+        model,
+        prompts,
+        samples,
+        store,
+        SamplingParams(**params),
+        seed=seed,
+        progress=progress,
+        executor=executor,
+        ray_address=ray_address,
     )
     all_keys = [k for keys in summary.keys.values() for k in keys]
     rows = {r["key"]: r for r in store.samples(keys=all_keys)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from homogeny.generate.params import SamplingParams
+from homogeny.models.params import SamplingParams
 from homogeny.suites.prompt import Prompt
 
 

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from homogeny.errors import HomogenyError
-from homogeny.generate.params import SamplingParams
 from homogeny.models.base import Completion
+from homogeny.models.params import SamplingParams
 
 
 def _ray() -> Any:
@@ -26,16 +26,24 @@ def _ray() -> Any:
 
 
 def connect(address: str | None) -> Any:
-    """Connect to a Ray cluster at `address` (or start a local one); one clear error if unreachable."""
+    """Connect to a Ray cluster at `address` (or start a local one); one clear error if not."""
     ray = _ray()
     if ray.is_initialized():
         return ray
     try:
-        ray.init(address=address or None, ignore_reinit_error=True, include_dashboard=False,
-                 log_to_driver=False, logging_level="ERROR")
+        ray.init(
+            address=address or None,
+            ignore_reinit_error=True,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+        )
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise HomogenyError(f"cannot connect to Ray at {address or 'a local cluster'!r}: {str(exc).splitlines()[0]}; "
-                            "start one with `ray start --head` or drop --ray-address") from None
+        raise HomogenyError(
+            f"cannot connect to Ray at {address or 'a local cluster'!r}: "
+            f"{str(exc).splitlines()[0]}; "
+            "start one with `ray start --head` or drop --ray-address"
+        ) from None
     return ray
 
 
@@ -45,14 +53,16 @@ def _actor_class(ray: Any) -> Any:
         """Holds one loaded backend (not thread-safe: one per actor)."""
 
         def __init__(self, model: str) -> None:
-            from homogeny.models import load_backend
+            from homogeny import models
 
-            self.backend = load_backend(model)
+            self.backend = models.load(model, need="generate")  # owned by the actor
 
         def pid(self) -> int:
             return os.getpid()
 
-        def generate(self, prompt: Any, params: SamplingParams, seeds: list[int]) -> list[Completion]:
+        def generate(
+            self, prompt: Any, params: SamplingParams, seeds: list[int]
+        ) -> list[Completion]:
             return self.backend.generate(prompt, params, seeds)
 
     return GenerationActor
@@ -60,9 +70,11 @@ def _actor_class(ray: Any) -> Any:
 
 def n_workers(ray: Any) -> int:
     """Actors to start: HOMOGENY_RAY_WORKERS, else the cluster's CPUs (at least 1)."""
-    env = os.environ.get("HOMOGENY_RAY_WORKERS")
-    if env:
-        return max(1, int(env))
+    from homogeny import config
+
+    workers = config.ray_workers()
+    if workers:
+        return workers
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 

@@ -11,15 +11,14 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from homogeny.errors import ModelFileError
-from homogeny.generate.params import SamplingParams
-from homogeny.models import ModelSpec, zoo
-from homogeny.models.base import Completion, ModelInfo
-from homogeny.suites.prompt import Prompt
+from homogeny.models import zoo
+from homogeny.models.base import Backend, ModelInfo
+from homogeny.models.spec import ModelSpec
 
 
 class GGUFTokenizer:
@@ -29,9 +28,9 @@ class GGUFTokenizer:
     states would be read for token sequences the model never sees."""
 
     def __init__(self, path: Path) -> None:
-        from homogeny.models.llamacpp import _quiet_llama
+        from homogeny.models.llamacpp.native import quiet_llama
 
-        self._llm = _quiet_llama().Llama(model_path=str(path), vocab_only=True, verbose=False)
+        self._llm = quiet_llama().Llama(model_path=str(path), vocab_only=True, verbose=False)
         self.eos_token_id = int(self._llm.token_eos())
 
     def encode(self, text: str) -> list[int]:
@@ -46,7 +45,9 @@ class GGUFTokenizer:
 
     def decode(self, ids: Any, skip_special_tokens: bool = True) -> str:
         tokens = [int(i) for i in ids]
-        return self._llm.detokenize(tokens, special=not skip_special_tokens).decode("utf-8", errors="replace")
+        return self._llm.detokenize(tokens, special=not skip_special_tokens).decode(
+            "utf-8", errors="replace"
+        )
 
 
 def _file_tokenizer(path: Path, fallback: Callable[[], Any]) -> Any:
@@ -56,13 +57,18 @@ def _file_tokenizer(path: Path, fallback: Callable[[], Any]) -> Any:
         return fallback()
 
 
-class HFBackend:
+class HFBackend(Backend):
     """A causal LM in transformers (float32, CPU), used for what llama.cpp cannot show."""
+
+    name: ClassVar[str] = "transformers"
+    capabilities: ClassVar[frozenset[str]] = frozenset({"hidden_states"})
 
     def __init__(self, model: Any, tokenizer: Any, info: ModelInfo) -> None:
         import torch
 
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        from homogeny import config
+
+        torch.set_num_threads(config.threads())
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.info = info
@@ -76,12 +82,18 @@ class HFBackend:
         cached = zoo.cache_dir() / "hf" / info.sha256[:32]
         if (cached / "config.json").exists():
             model = AutoModelForCausalLM.from_pretrained(cached, dtype="float32")
-            return cls(model, _file_tokenizer(path, lambda: AutoTokenizer.from_pretrained(cached)), info)
+            return cls(
+                model, _file_tokenizer(path, lambda: AutoTokenizer.from_pretrained(cached)), info
+            )
         try:
-            model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype="float32")
+            model = AutoModelForCausalLM.from_pretrained(
+                path.parent, gguf_file=path.name, dtype="float32"
+            )
             tok = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         except (ValueError, OSError, RuntimeError) as exc:
-            raise ModelFileError(f"transformers cannot load GGUF {str(path)!r}: {str(exc).splitlines()[0]}") from None
+            raise ModelFileError(
+                f"transformers cannot load GGUF {str(path)!r}: {str(exc).splitlines()[0]}"
+            ) from None
         tmp = cached.with_name(cached.name + ".tmp")
         try:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -99,7 +111,9 @@ class HFBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if not (folder / "config.json").exists():
-            raise ModelFileError(f"{str(folder)!r} is not a transformers model folder (no config.json)")
+            raise ModelFileError(
+                f"{str(folder)!r} is not a transformers model folder (no config.json)"
+            )
         model = AutoModelForCausalLM.from_pretrained(folder, dtype="float32")
         tok = AutoTokenizer.from_pretrained(folder)
         info = ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(spec))
@@ -129,9 +143,17 @@ class HFBackend:
         with torch.no_grad():
             for text in texts:
                 enc = self.tokenizer(text, return_tensors="pt")
-                ids = self.model.generate(**enc, max_new_tokens=max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tokenizer.eos_token_id)
-                outs.append(self.tokenizer.decode(ids[0, enc["input_ids"].shape[1]:], skip_special_tokens=True))
+                ids = self.model.generate(
+                    **enc,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=self.tokenizer.eos_token_id,
+                )
+                outs.append(
+                    self.tokenizer.decode(
+                        ids[0, enc["input_ids"].shape[1] :], skip_special_tokens=True
+                    )
+                )
         return outs
 
     @contextmanager
@@ -152,8 +174,6 @@ class HFBackend:
                 for n, p in self.model.named_parameters():
                     p.copy_(saved[n])
 
-    def generate(self, prompt: Prompt, params: SamplingParams, seeds: list[int]) -> list[Completion]:
-        raise NotImplementedError("generation runs on the llama.cpp backend (zoo:/gguf:); hf is for hidden states")
-
     def close(self) -> None:
+        """Drop the model (the registry closes it only when nobody holds it)."""
         self.model = None

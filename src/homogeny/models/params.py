@@ -48,7 +48,12 @@ class SamplingParams:
 
 
 def check_range(
-    name: str, value: float, low: float, high: float, low_open: bool = False, high_open: bool = False
+    name: str,
+    value: float,
+    low: float,
+    high: float,
+    low_open: bool = False,
+    high_open: bool = False,
 ) -> None:
     """Raise ParameterError (one line, naming the parameter and its range) when out of range."""
     ok_low = value > low if low_open else value >= low
@@ -56,4 +61,6 @@ def check_range(
     if not (ok_low and ok_high) or math.isnan(value):
         lo = "(" if low_open else "["
         hi = ")" if high_open else "]"
-        raise ParameterError(f"--{name} {value} is out of range; it must be in {lo}{low:g}, {high:g}{hi}")
+        raise ParameterError(
+            f"--{name} {value} is out of range; it must be in {lo}{low:g}, {high:g}{hi}"
+        )

@@ -1,0 +1,151 @@
+"""Model identity: one string names a model; parse it, redact it, describe it without loading.
+
+Specs: `zoo:ID` (or a bare zoo id), `gguf:PATH`, `hf:PATH` (a GGUF file or a transformers
+folder), `openai:URL#MODEL`. Credentials in a URL (`http://user:secret@host/v1`) are split off
+at parse time: `str(spec)`, `short`, `target` and every ModelInfo carry the URL without them;
+they stay in a private field (not in repr, not compared) used only to authenticate requests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from homogeny.errors import ModelFileError, UnknownModelError, did_you_mean
+from homogeny.models.base import ModelInfo
+
+SCHEMES = ("zoo", "gguf", "hf", "openai")
+# "scheme://user:password@" in any text: the userinfo is dropped when printing or storing.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@#?]*@")
+
+
+def redact(text: str) -> str:
+    """`text` with the userinfo (user:password@) of every URL in it removed."""
+    return _USERINFO.sub(r"\1", text)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed model string: scheme, target (zoo id, path or URL) and served model name."""
+
+    scheme: str
+    target: str
+    name: str = ""
+    auth: tuple[str, str] | None = field(default=None, repr=False, compare=False)
+
+    def __str__(self) -> str:
+        if self.scheme == "openai":
+            return f"openai:{self.target}#{self.name}"
+        return f"{self.scheme}:{self.target}"
+
+    @property
+    def short(self) -> str:
+        """A short label for tables and plots."""
+        if self.scheme == "zoo":
+            return self.target
+        if self.scheme == "openai":
+            return self.name
+        return Path(self.target).stem
+
+    @property
+    def model_id(self) -> str:
+        """The spec as stored and printed (never with credentials)."""
+        return str(self)
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(URL without userinfo, (user, password) or None)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
+    return clean, (unquote(user), unquote(password))
+
+
+def _bad_spec(spec: str, hint: str = "") -> UnknownModelError:
+    return UnknownModelError(
+        f"unknown model {redact(spec)!r}{hint}; use zoo:ID (see `homogeny models`), gguf:PATH, "
+        f"hf:PATH or openai:URL#MODEL"
+    )
+
+
+def parse_spec(spec: str) -> ModelSpec:
+    """Parse a model string; a bare zoo id is accepted. Raises UnknownModelError on bad input."""
+    from homogeny.models import zoo
+
+    spec = spec.strip()
+    if not spec:
+        raise UnknownModelError(
+            "empty model spec; use zoo:ID, gguf:PATH, hf:PATH or openai:URL#MODEL"
+        )
+    scheme, sep, rest = spec.partition(":")
+    if not sep or scheme not in SCHEMES:
+        if spec in zoo.ZOO:
+            return ModelSpec("zoo", spec)
+        if not sep and spec.endswith(".gguf"):
+            return _file_spec("gguf", spec, spec)
+        hint = did_you_mean(spec, list(zoo.ZOO)) or did_you_mean(scheme, list(SCHEMES))
+        raise _bad_spec(spec, hint)
+    if scheme == "zoo":
+        zoo.entry(rest)  # raises with a suggestion
+        return ModelSpec("zoo", rest)
+    if scheme == "openai":
+        return _openai_spec(spec, rest)
+    return _file_spec(scheme, rest, spec)
+
+
+def _openai_spec(spec: str, rest: str) -> ModelSpec:
+    url, _, name = rest.partition("#")
+    if not url.startswith(("http://", "https://")) or not name:
+        raise UnknownModelError(
+            f"bad openai spec {redact(spec)!r}; write openai:http://HOST:PORT/v1#MODEL_NAME"
+        )
+    clean, auth = split_credentials(url)
+    return ModelSpec("openai", clean.rstrip("/"), name, auth)
+
+
+def _file_spec(scheme: str, path: str, spec: str) -> ModelSpec:
+    if not path:
+        raise UnknownModelError(f"model spec {spec!r} names no path; write {scheme}:/path/to/model")
+    target = Path(path)
+    if not target.exists():
+        raise ModelFileError(f"model file {path!r} does not exist; check the path in {spec!r}")
+    if not (target.is_file() or target.is_dir()):
+        raise ModelFileError(f"model path {path!r} is not a regular file or folder")
+    return ModelSpec(scheme, path)
+
+
+def as_spec(spec: str | ModelSpec) -> ModelSpec:
+    """A ModelSpec from a string or a ModelSpec."""
+    return spec if isinstance(spec, ModelSpec) else parse_spec(spec)
+
+
+def openai_info(spec: ModelSpec) -> ModelInfo:
+    """Identity of a served model: its sha256 stands for (URL, model name), the only handle."""
+    digest = hashlib.sha256(f"openai|{spec.target}|{spec.name}".encode()).hexdigest()
+    return ModelInfo(
+        model_id=spec.name, sha256=digest, backend="openai", spec=str(spec), kind="instruct"
+    )
+
+
+def model_info(spec: str | ModelSpec) -> ModelInfo:
+    """Identify a model (id, sha256, kind) without loading its weights."""
+    parsed = as_spec(spec)
+    if parsed.scheme == "openai":
+        return openai_info(parsed)
+    from homogeny.models.loaders import gguf_path_and_info
+
+    if parsed.scheme == "hf" and not parsed.target.endswith(".gguf"):
+        from homogeny.models import zoo
+
+        folder = Path(parsed.target)
+        return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed))
+    return gguf_path_and_info(parsed)[1]
+
+
+describe = model_info
