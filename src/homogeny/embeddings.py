@@ -41,21 +41,26 @@ def model_dir(model: str) -> Path:
     if path.is_dir():
         return path
     raise UnknownModelError(
-        f"embedding model {model!r} is neither a zoo id (zoo:minilm-l6) nor a sentence-transformers folder"
+        f"embedding model {model!r} is neither a zoo id (zoo:minilm-l6) nor a "
+        "sentence-transformers folder"
     )
 
 
 def _load(model: str) -> Any:
     """The SentenceTransformer for `model`, loaded once per process (CPU, offline)."""
     if model not in _LOADED:
+        from homogeny.models.runtime import prepare_threads
+
         folder = model_dir(model)
+        prepare_threads()  # OpenMP's wait policy, before torch starts its threads
         os.environ["HF_HUB_OFFLINE"] = "1"
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:
             raise ModelFileError(
-                f"embedding needs sentence-transformers ({exc}); run: pip install 'sentence-transformers>=5.1,<6'"
+                f"embedding needs sentence-transformers ({exc}); "
+                "run: pip install 'sentence-transformers>=5.1,<6'"
             ) from None
         _LOADED[model] = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
     return _LOADED[model]
@@ -64,13 +69,20 @@ def _load(model: str) -> Any:
 def _encode(model: str, texts: list[str], batch_size: int) -> np.ndarray:
     encoder = _load(model)
     vectors = encoder.encode(
-        texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        texts,
+        batch_size=batch_size,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
 
 
 def embed(
-    texts: Sequence[str], model: str = DEFAULT_EMBED_MODEL, store: Store | None = None, batch_size: int = 64
+    texts: Sequence[str],
+    model: str = DEFAULT_EMBED_MODEL,
+    store: Store | None = None,
+    batch_size: int = 64,
 ) -> np.ndarray:
     """Embed texts: an (n, dim) float32 array of L2-normalised rows, in input order.
 
@@ -78,7 +90,9 @@ def embed(
     written back; duplicate texts are embedded once."""
     texts = list(texts)
     hashes = [text_hash(t) for t in texts]
-    cached: dict[str, list[float]] = store.embeddings(model, sorted(set(hashes))) if store is not None else {}
+    cached: dict[str, list[float]] = (
+        store.embeddings(model, sorted(set(hashes))) if store is not None else {}
+    )
     missing: dict[str, str] = {}
     for t, h in zip(texts, hashes):
         if h not in cached:

@@ -4,41 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from homogeny.errors import UnknownModelError
-from homogeny.models import zoo
-from homogeny.models.base import Backend, ModelInfo
-from homogeny.models.spec import ModelSpec
+from homogeny.models.base import Backend
+from homogeny.models.spec import ModelSpec, gguf_path_and_info
 
-
-def gguf_path_and_info(spec: ModelSpec) -> tuple[Path, ModelInfo]:
-    """Resolve a zoo or gguf spec to its file and a ModelInfo with the file's sha256."""
-    if spec.scheme == "zoo":
-        e = zoo.entry(spec.target)
-        if e.fmt != "gguf":
-            raise UnknownModelError(
-                f"zoo model {e.id!r} is an embedding model, not a generator; pick a GGUF model"
-            )
-        path = zoo.local_path(e.id)
-        return path, ModelInfo(
-            model_id=e.id,
-            sha256=e.sha256 or zoo.verified_sha256(path),
-            backend="llamacpp",
-            spec=str(spec),
-            kind=e.kind,
-            params=e.n_params,
-            family=e.family,
-        )
-    path = Path(spec.target)
-    kind = "base" if "base" in path.name.lower() else "instruct"
-    return path, ModelInfo(
-        model_id=path.stem,
-        sha256=zoo.verified_sha256(path),
-        backend="llamacpp",
-        spec=str(spec),
-        kind=kind,
-        params=0,
-        family="",
-    )
+__all__ = ["gguf_path_and_info", "load_gguf", "load_hf", "load_openai"]
 
 
 def load_gguf(spec: ModelSpec) -> Backend:

@@ -138,14 +138,45 @@ def model_info(spec: str | ModelSpec) -> ModelInfo:
     parsed = as_spec(spec)
     if parsed.scheme == "openai":
         return openai_info(parsed)
-    from homogeny.models.loaders import gguf_path_and_info
-
     if parsed.scheme == "hf" and not parsed.target.endswith(".gguf"):
         from homogeny.models import zoo
 
         folder = Path(parsed.target)
         return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed))
     return gguf_path_and_info(parsed)[1]
+
+
+def gguf_path_and_info(spec: ModelSpec) -> tuple[Path, ModelInfo]:
+    """Resolve a zoo or gguf spec to its file and a ModelInfo with the file's sha256."""
+    from homogeny.models import zoo
+
+    if spec.scheme == "zoo":
+        e = zoo.entry(spec.target)
+        if e.fmt != "gguf":
+            raise UnknownModelError(
+                f"zoo model {e.id!r} is an embedding model, not a generator; pick a GGUF model"
+            )
+        path = zoo.local_path(e.id)
+        return path, ModelInfo(
+            model_id=e.id,
+            sha256=e.sha256 or zoo.verified_sha256(path),
+            backend="llamacpp",
+            spec=str(spec),
+            kind=e.kind,
+            params=e.n_params,
+            family=e.family,
+        )
+    path = Path(spec.target)
+    kind = "base" if "base" in path.name.lower() else "instruct"
+    return path, ModelInfo(
+        model_id=path.stem,
+        sha256=zoo.verified_sha256(path),
+        backend="llamacpp",
+        spec=str(spec),
+        kind=kind,
+        params=0,
+        family="",
+    )
 
 
 describe = model_info

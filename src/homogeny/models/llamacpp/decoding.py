@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
@@ -21,8 +21,8 @@ from homogeny.models.llamacpp import native
 from homogeny.models.llamacpp.sampler import Seq, step
 from homogeny.models.params import SamplingParams
 
-if TYPE_CHECKING:
-    from homogeny.models.llamacpp.backend import LlamaCppBackend
+# The LlamaCppBackend that decodes (typed loosely: backend.py imports this module).
+Decoder = Any
 
 MAX_PARALLEL_SEQUENCES = 32  # sequences decoded together: one prompt's samples, or several's
 PROMPT_CHUNK = 512  # prompt tokens per llama_decode call (the context's n_ubatch)
@@ -44,7 +44,7 @@ def packs(requests: Sequence[Request]) -> Iterator[list[int]]:
 
 
 def decode_pack(
-    backend: LlamaCppBackend, requests: Sequence[Request], params: SamplingParams
+    backend: Decoder, requests: Sequence[Request], params: SamplingParams
 ) -> Iterator[tuple[int, list[Completion]]]:
     """Sample every request of one pack; yield (request index, completions) as soon as all of
     that request's sequences have finished (see module doc)."""
@@ -98,7 +98,7 @@ def decode_pack(
 
 
 def _decode_prompts(
-    backend: LlamaCppBackend,
+    backend: Decoder,
     ctx: object,
     batch: object,
     rendered: list[list[int]],
