@@ -102,11 +102,16 @@ def data_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]
     )
 
 
-def _svg(width: float, height: float, body: list[str], title: str, table: Markup) -> Markup:
+def _svg(
+    width: float, height: float, body: list[str], title: str, table: Markup, fit: bool = False
+) -> Markup:
+    """The chart and its values table. `fit`: drawn narrow enough to shrink to a phone's width
+    with its text still >= 10 px (the others keep their size there and scroll sideways)."""
     w, h = math.ceil(width), math.ceil(height)
     return (
         Markup(
-            f'<svg class="plot" role="img" aria-label="{escape(title)}" width="{w}" height="{h}" '
+            f'<svg class="{"plot fit" if fit else "plot"}" role="img" '
+            f'aria-label="{escape(title)}" width="{w}" height="{h}" '
             f'viewBox="0 0 {w} {h}" preserveAspectRatio="xMinYMin meet">'
             f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
         )

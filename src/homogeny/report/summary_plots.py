@@ -37,7 +37,8 @@ VERDICT_MARKS = {
     "contradicted": "◆ contradicted",
     "inconclusive": "○ inconclusive",
 }
-LABEL_CHARS, PLOT_X0, PLOT_X1, ROW_LINE = 34, 252, 532, 14
+WIDTH, X0, X1, FONT, LINE = 420, 8, 412, 13, 17  # 420 wide: 13 px text stays >= 10 px on a phone
+LABEL_CHARS = int((X1 - X0) / (FONT * 0.62))
 
 
 def marker(verdict: str, x: float, y: float) -> str:
@@ -81,33 +82,25 @@ def forest_plot(
 ) -> Markup | None:
     """Every evidence row's effect and 95% CI, rows of one unit on one shared ticked axis with
     0 (solid) and each row's threshold (dashed) marked; the verdict is a shape, a word and a
-    colour; long names wrap."""
+    colour. Each row's name (wrapped) sits above its interval, so the chart is narrow enough
+    to fit a phone at a readable size (text >= 10 px at 375 px wide)."""
     groups = _effect_rows(rows)
     if not groups:
         return None
-    all_rows = [r for g in groups.values() for r in g]
-    values = [f"{fmt(r['effect'])} [{fmt(r['lo'])}, {fmt(r['hi'])}]" for r in all_rows]
-    width = (
-        PLOT_X1
-        + 14
-        + max(max(text_w(v, 11) for v in values), text_w(VERDICT_MARKS["contradicted"], 10))
-        + 8
-    )
-    body, y = _legend(), 34.0
+    body, y = _legend(), 56.0
     for unit, group in groups.items():
-        body.append(_t(8, y + 12, f"Unit: {short(unit, 70)}", size=11, weight="600"))
-        y += 20
+        body.append(_t(X0, y + 4, f"Unit: {short(unit, 46)}", size=FONT, weight="600"))
+        y += 14
         ends = [e for r in group for e in (r["lo"], r["hi"], r["effect"], r["thr"])]
         a, b = _padded(ends, include_zero=True)
-        sx = _scale(a, b, PLOT_X0, PLOT_X1)
-        top = y
+        sx = _scale(a, b, X0 + 6, X1 - 6)
         for r in group:
             lines = textwrap.wrap(r["name"], LABEL_CHARS, max_lines=4, placeholder=" …") or [""]
-            h = max(36, ROW_LINE * len(lines) + 12)
-            body += _effect_row(r, lines, y, h, sx)
+            h = LINE * len(lines) + 48
+            body += _effect_row(r, lines, y, sx)
             y += h
-        body += _shared_axis(sx, a, b, top, y)
-        y += 34
+        body += _shared_axis(sx, a, b, y)
+        y += 44
     table = data_table(
         title,
         ["measure", "unit", "effect", "95% CI low", "95% CI high", "threshold", "verdict"],
@@ -117,31 +110,32 @@ def forest_plot(
             for r in g
         ],
     )
-    return _svg(width, y, body, title, table)
+    return _svg(WIDTH, y - 16, body, title, table, fit=True)
 
 
 def _legend() -> list[str]:
-    out, x = [], 14.0
+    out, x = [], X0 + 6
     for verdict, text in VERDICT_MARKS.items():
-        out += [marker(verdict, x, 14), _t(x + 10, 18, text.split(" ", 1)[1], size=10)]
-        x += 24 + text_w(text, 10)
-    out += [_line(x, x, 6, 22, "#6b7280", 'stroke-width="1.5"'), _t(x + 6, 18, "0", size=10)]
-    x += 26
+        out += [marker(verdict, x, 16), _t(x + 11, 21, text.split(" ", 1)[1], size=FONT)]
+        x += 30 + text_w(text, FONT)
+    x = X0 + 6
+    out += [_line(x, x, 30, 46, "#6b7280", 'stroke-width="1.5"'), _t(x + 7, 43, "0", size=FONT)]
+    x += 34
     out += [
-        _line(x, x, 6, 22, "#111827", 'stroke-dasharray="3,2"'),
-        _t(x + 6, 18, "threshold", size=10),
+        _line(x, x, 30, 46, "#111827", 'stroke-dasharray="3,2"'),
+        _t(x + 7, 43, "the row's threshold", size=FONT),
     ]
     return out
 
 
 def _effect_row(
-    r: dict[str, Any], lines: list[str], y: float, h: float, sx: Callable[[float], float]
+    r: dict[str, Any], lines: list[str], y: float, sx: Callable[[float], float]
 ) -> list[str]:
-    cy = y + h / 2
     colour = VERDICT_COLOURS.get(r["verdict"], VERDICT_COLOURS["inconclusive"])
-    first = cy - ROW_LINE * (len(lines) - 1) / 2 + 4
-    out = [_t(8, first + ROW_LINE * i, line, size=11) for i, line in enumerate(lines)]
-    out.append(_line(PLOT_X0, PLOT_X1, cy, cy, "#eef2f6"))
+    out = [_t(X0, y + 16 + LINE * i, line, size=FONT) for i, line in enumerate(lines)]
+    cy = y + LINE * len(lines) + 14
+    out.append(_line(X0, X1, cy, cy, "#eef2f6"))
+    out.append(_line(sx(0.0), sx(0.0), cy - 12, cy + 12, "#6b7280", 'stroke-width="1.5"'))
     if r["thr"] != 0.0:
         out.append(
             _line(sx(r["thr"]), sx(r["thr"]), cy - 12, cy + 12, "#111827", 'stroke-dasharray="3,2"')
@@ -151,33 +145,27 @@ def _effect_row(
         _line(sx(e), sx(e), cy - 5, cy + 5, colour, 'stroke-width="2"') for e in (r["lo"], r["hi"])
     ]
     out.append(marker(r["verdict"], sx(r["effect"]), cy))
-    out.append(
-        _t(PLOT_X1 + 14, cy - 2, f"{fmt(r['effect'])} [{fmt(r['lo'])}, {fmt(r['hi'])}]", size=11)
-    )
-    out.append(
-        _t(
-            PLOT_X1 + 14,
-            cy + 12,
-            VERDICT_MARKS.get(r["verdict"], r["verdict"]),
-            size=10,
-            fill=colour,
-        )
-    )
+    mark = VERDICT_MARKS.get(r["verdict"], r["verdict"])
+    out.append(_t(X0, cy + 26, mark, size=FONT, fill=colour))
+    value = f"{fmt(r['effect'])} [{fmt(r['lo'])}, {fmt(r['hi'])}]"
+    out.append(_t(X0 + text_w(VERDICT_MARKS["contradicted"], FONT) + 10, cy + 26, value, size=FONT))
     return out
 
 
-def _shared_axis(
-    sx: Callable[[float], float], a: float, b: float, top: float, bottom: float
-) -> list[str]:
+def _shared_axis(sx: Callable[[float], float], a: float, b: float, bottom: float) -> list[str]:
+    """The group's axis under its last row: ticks, labels, and 0 marked."""
     out = [
-        _line(PLOT_X0, PLOT_X1, bottom, bottom, "#9ca3af"),
-        _line(sx(0.0), sx(0.0), top, bottom, "#6b7280", 'stroke-width="1.5"'),
+        _line(X0, X1, bottom, bottom, "#9ca3af"),
+        _line(sx(0.0), sx(0.0), bottom - 6, bottom + 6, "#6b7280", 'stroke-width="1.5"'),
     ]
     ticks = [t for t in _ticks(a, b) if a <= t <= b]
     for t in ticks:
+        label, x = tick_label(t, ticks), sx(t)
+        half = text_w(label, FONT) / 2
+        anchor = "start" if x - half < X0 else "end" if x + half > X1 else "middle"
         out += [
-            _line(sx(t), sx(t), bottom, bottom + 4, "#9ca3af"),
-            _t(sx(t), bottom + 16, tick_label(t, ticks), anchor="middle", size=10, fill=MUTED),
+            _line(x, x, bottom, bottom + 4, "#9ca3af"),
+            _t(x, bottom + 18, label, anchor=anchor, size=FONT, fill=MUTED),
         ]
     return out
 
