@@ -373,9 +373,10 @@ def bar_chart(data: dict[str, Any], title: str = "") -> Markup | None:
             f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1):.1f}" height="{row_h - 10}" '
             f'fill="{colour}" opacity="0.8"/>'
         )
-        if low[i] is not None and high[i] is not None:
+        w_lo, w_hi = low[i], high[i]
+        if w_lo is not None and w_hi is not None:
             cy = y + row_h / 2
-            body.append(_line(sx(low[i]), sx(high[i]), cy, cy, "#111827", 'stroke-width="1.5"'))
+            body.append(_line(sx(w_lo), sx(w_hi), cy, cy, "#111827", 'stroke-width="1.5"'))
         body.append(_t(width - right + 8, y + row_h / 2 + 4, fmt(v), size=10))
     body.append(
         f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - 24}" stroke="#6b7280"/>'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from homogeny.store import Store
@@ -130,7 +130,7 @@ def _grams(text: str, n: int = SHARED_N) -> set[tuple[str, ...]]:
 
 
 def highlight(
-    outputs: dict[str, Sequence[str]], n: int = SHARED_N
+    outputs: Mapping[str, Sequence[str]], n: int = SHARED_N
 ) -> dict[str, list[list[tuple[str, bool]]]]:
     """Each output split into (text, shared) pieces: shared = part of a run of `n` words that
     another model's output on the same prompt also contains (case and punctuation ignored)."""

@@ -114,11 +114,11 @@ def forest_plot(
 
 
 def _legend() -> list[str]:
-    out, x = [], X0 + 6
+    out, x = [], float(X0 + 6)
     for verdict, text in VERDICT_MARKS.items():
         out += [marker(verdict, x, 16), _t(x + 11, 21, text.split(" ", 1)[1], size=FONT)]
         x += 30 + text_w(text, FONT)
-    x = X0 + 6
+    x = float(X0 + 6)
     out += [_line(x, x, 30, 46, "#6b7280", 'stroke-width="1.5"'), _t(x + 7, 43, "0", size=FONT)]
     x += 34
     out += [
