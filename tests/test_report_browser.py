@@ -257,6 +257,15 @@ TEXT_SELECTORS = [
 ]
 
 
+def test_chart_text_contrast_is_at_least_4_5(page_report: Any) -> None:
+    page = page_report[0]
+    fills = page.evaluate(
+        "Array.from(document.querySelectorAll('svg.plot text')).map(t => getComputedStyle(t).fill)"
+    )
+    inked = [f for f in set(fills) if f != "rgb(255, 255, 255)"]  # white is on dark heatmap cells
+    assert inked and all(_contrast(f, "rgb(255, 255, 255)") >= 4.5 for f in inked), inked
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_contrast_is_at_least_4_5(page_report: Any, scheme: str) -> None:
     page, _, events, _, _ = page_report

@@ -285,7 +285,7 @@ def heatmap(data: dict[str, Any], title: str = "") -> Markup | None:
         for j, v in enumerate(r):
             x, y = left + cell * j, top + cell * i
             shade = 0.0 if v is None or hi - lo < 1e-12 else (v - lo) / (hi - lo)
-            fill = "#f3f4f6" if v is None else _blue(shade)
+            fill = "#f3f4f6" if v is None else _blue(_ramp(shade))
             edge = ' stroke="#111827" stroke-width="2"' if square and i == j else ""
             body.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
@@ -299,7 +299,7 @@ def heatmap(data: dict[str, Any], title: str = "") -> Markup | None:
                         fmt(v),
                         anchor="middle",
                         size=10,
-                        fill="#ffffff" if shade > 0.55 else "#111827",
+                        fill="#ffffff" if shade >= 0.5 else "#111827",
                     )
                 )
     for j, lab in enumerate(col_labels):
@@ -326,6 +326,13 @@ def heatmap(data: dict[str, Any], title: str = "") -> Markup | None:
         cells.append(["random pairs (different prompts)", *([baseline] * n_cols)])
     table = data_table(title, ["", *col_labels], cells)
     return _svg(width, height, body, title, table)
+
+
+def _ramp(t: float) -> float:
+    """Shade for a value at `t` in [0, 1]: the lower half on light blues (dark text at least
+    4.5:1), the upper half on dark blues (white text at least 4.5:1), skipping the mid blues
+    where neither reaches it."""
+    return 0.65 * t / 0.5 if t < 0.5 else 0.75 + 0.25 * (t - 0.5) / 0.5
 
 
 def _blue(t: float) -> str:

@@ -198,8 +198,7 @@ def frontier(
                 name,
                 anchor="start" if fits else "end",
                 size=10,
-                fill=colour,
-            )
+            )  # ink, not the point's colour: some palette colours are under 4.5:1 on white
         )
     keys = (
         "name",
