@@ -1,12 +1,9 @@
 """The label table: for every metric id the experiments emit, a plain name, its unit, what 0
 and the threshold mean, and a sentence a reader can quote. One entry per metric family (some
-ids carry a model name, a layer or a variant, captured as {subject}); `labels` reads it.
-"""
+ids carry a model name, a layer or a variant, captured as {subject}); `labels` reads it."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 COSINE, SHARE, NATS, BITS = "cosine similarity", "share", "nats per token", "bits"
@@ -14,29 +11,13 @@ DIVERSITY = "diversity (1 − cosine)"
 PER_DECADE = "per 10x parameters"
 
 
-@dataclass(frozen=True)
-class Label:
-    """How the page speaks about one metric. `name`, `template` may use {subject} (the model
-    or variant named in the id); `template` also {effect}, {low}, {high} and {unit}."""
-
-    pattern: str
-    name: str
-    unit: str
-    zero: str
-    template: str
-    threshold: str = ""
-    trained_here: bool = False
-
-    def match(self, metric: str) -> re.Match[str] | None:
-        """The match of this entry's pattern against the whole id, or None."""
-        return re.fullmatch(self.pattern, metric)
+def _l(*args: Any, **kw: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """One entry: pattern, name, unit, what 0 means, sentence template; then threshold= (what
+    the threshold means) and trained_here= (measured on models trained inside homogeny)."""
+    return args, kw
 
 
-def _l(*args: Any, **kw: Any) -> Label:
-    return Label(*args, **kw)
-
-
-LABELS: tuple[Label, ...] = (
+TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
     # C1: input flattening
     _l(
         r"hidden - surface closeness (?P<subject>.+)",
@@ -201,13 +182,6 @@ LABELS: tuple[Label, ...] = (
         "both sizes are equally concentrated",
         "the larger model of one family puts {effect} more probability on its top token than the "
         "smaller",
-    ),
-    _l(
-        r"same_family_(?P<subject>\w+)",
-        "larger minus smaller model of one family ({subject})",
-        "difference",
-        "both sizes measure the same",
-        "the larger model of one family differs from the smaller by {effect} on {subject}",
     ),
     # C4: hivemind
     _l(
@@ -406,5 +380,3 @@ LABELS: tuple[Label, ...] = (
         "the {subject} stage adds {effect} cosine of cross-user similarity",
     ),
 )
-
-FALLBACK = Label(r".*", "{subject}", "", "no effect", "{subject} measured {effect}")

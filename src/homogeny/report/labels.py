@@ -1,6 +1,6 @@
 """Plain words for every metric id the experiments emit, used by every part of the page that
 names a measurement (answer, cards, plots, open questions). The words come from one table,
-`label_table.LABELS`: each entry matches a metric id and gives a plain name, the unit, what 0
+`label_table.TABLE`: each entry matches a metric id and gives a plain name, the unit, what 0
 and the threshold mean, and a sentence a reader can quote with the numbers filled in. The
 raw id is shown only in a card's details line.
 """
@@ -8,12 +8,33 @@ raw id is shown only in a card's details line.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from homogeny.report.label_table import FALLBACK, LABELS, Label
+from homogeny.report.label_table import TABLE
 from homogeny.report.plots import fmt
 
-__all__ = ["FALLBACK", "LABELS", "Label"]
+
+@dataclass(frozen=True)
+class Label:
+    """How the page speaks about one metric. `name`, `template` may use {subject} (the model
+    or variant named in the id); `template` also {effect}, {low}, {high} and {unit}."""
+
+    pattern: str
+    name: str
+    unit: str
+    zero: str
+    template: str
+    threshold: str = ""
+    trained_here: bool = False
+
+    def match(self, metric: str) -> re.Match[str] | None:
+        """The match of this entry's pattern against the whole id, or None."""
+        return re.fullmatch(self.pattern, metric)
+
+
+LABELS: tuple[Label, ...] = tuple(Label(*args, **kw) for args, kw in TABLE)
+FALLBACK = Label(r".*", "{subject}", "", "no effect", "{subject} measured {effect}")
 
 
 def lookup(metric: Any) -> tuple[Label, dict[str, str]]:
