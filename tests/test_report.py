@@ -1129,3 +1129,11 @@ def test_cli_report_to_a_page_path_leaves_other_files_alone(tmp_path: Path, cli:
     proc = cli("report", "--store", str(tmp_path / "s.duckdb"), "--out", str(notes), timeout=300)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "is not a homogeny report" in proc.stderr and notes.read_text() == "<p>my notes</p>"
+
+
+def test_raw_metric_ids_appear_only_in_details_lines(built: tuple[Store, Path, str]) -> None:
+    store, _, html = built
+    page = re.sub(r"<details.*?</details>|<script.*?</script>", "", html, flags=re.DOTALL)
+    for metric in {r["metric"] for r in store.evidence()}:
+        if "_" in metric:  # the snake_case ids; readable phrases may well be said in words
+            assert metric not in page, metric
