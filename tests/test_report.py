@@ -1137,3 +1137,16 @@ def test_raw_metric_ids_appear_only_in_details_lines(built: tuple[Store, Path, s
     for metric in {r["metric"] for r in store.evidence()}:
         if "_" in metric:  # the snake_case ids; readable phrases may well be said in words
             assert metric not in page, metric
+
+
+def test_cards_name_a_role_only_where_it_tells_something() -> None:
+    row = {"metric": "hivemind_index", "effect": 0.8, "ci_low": 0.7, "ci_high": 0.9, "n": 9}
+    samples: dict[str, Any] = {"samples": []}
+    legacy = figures.cards([{**row, "role": "secondary"}], samples, {})
+    assert legacy[0]["role"] == ""  # every row of an older store is "secondary": no news
+    typed = figures.cards(
+        [{**row, "role": "primary"}, {**row, "role": "secondary"}, {**row, "role": "sanity"}],
+        samples,
+        {},
+    )
+    assert [c["role"] for c in typed] == ["", "secondary", "sanity"]

@@ -129,11 +129,16 @@ def cards(
     """What an evidence card shows besides the stored row: plain name, unit, quotable
     sentence, what 0 and the threshold mean, and the filter to the samples behind it."""
     out = []
+    ranked = any(r.get("role") == "primary" for r in rows)
     for r in rows:
-        toy = labels.trained_here(r)
+        toy, role = labels.trained_here(r), str(r.get("role") or "")
         out.append(
             {
                 "r": r,
+                # a row's role, when it tells the reader something: it does not decide the claim
+                "role": role
+                if role not in ("", "primary") and (ranked or role != "secondary")
+                else "",
                 "name": labels.name(r),
                 "unit": labels.unit(r),
                 "quote": labels.quote(r),
