@@ -324,10 +324,10 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
     ),
     _l(
         r"toy_(?P<subject>\w+?)_saves_(?P<what>coverage|pass_at_1|\w+)",
-        "loss per round saved by the {subject} anchor",
+        "{what} loss per round saved by the {subject} anchor",
         "share per round",
         "the anchor loses as much as the unanchored loop",
-        "the {subject} anchor loses {effect} less per round than the unanchored loop",
+        "the {subject} anchor loses {effect} less {what} per round than the unanchored loop",
         trained_here=True,
     ),
     _l(
