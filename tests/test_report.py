@@ -1150,3 +1150,17 @@ def test_cards_name_a_role_only_where_it_tells_something() -> None:
         {},
     )
     assert [c["role"] for c in typed] == ["", "secondary", "sanity"]
+
+
+def test_c1_typed_and_older_ids_read_the_same() -> None:
+    typed = {"metric": "hidden_minus_surface_closeness_middle", "subject": "smollm2-135m"}
+    older = {"metric": "hidden - surface closeness smollm2-135m middle"}
+    assert (
+        labels.name(typed)
+        == labels.name(older)
+        == ("paraphrase closeness inside the model minus in wording (smollm2-135m middle)")
+    )
+    assert (
+        labels.name({"metric": "nll_low_minus_high", "subject": "qwen"})
+        == "extra surprise of rare wording (qwen)"
+    )

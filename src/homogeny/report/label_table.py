@@ -20,15 +20,23 @@ def _l(*args: Any, **kw: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
 TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
     # C1: input flattening
     _l(
-        r"hidden - surface closeness (?P<subject>.+)",
-        "paraphrase closeness inside the model minus in wording ({subject})",
+        r"near_miss_distinction_lost",
+        "near-miss requests answered as their common anchor",
+        "prompt pairs",
+        "distinctions are kept as often as they are lost",
+        "requests one word away from a common one got the common one's answer {effect} more often "
+        "than their own (per pair: +1 lost, −1 kept)",
+    ),
+    _l(
+        r"hidden - surface closeness (?P<subject>.+)|hidden_minus_surface_closeness_(?P<layer>\w+)",
+        "paraphrase closeness inside the model minus in wording ({subject} {layer})",
         "closeness, chance-corrected",
         "paraphrases are as close inside the model as in their wording",
         "paraphrases of one request are {effect} closer inside {subject} than in their wording "
         "(chance-corrected)",
     ),
     _l(
-        r"outputs within - between request",
+        r"outputs within - between request|outputs_within_minus_between",
         "how much the request, not its wording, decides the output",
         COSINE,
         "outputs for paraphrases are no more alike than outputs for different requests",
@@ -36,7 +44,7 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
         "different requests",
     ),
     _l(
-        r"output - prompt closeness",
+        r"output - prompt closeness|output_minus_prompt_closeness",
         "outputs closer than the prompts that asked for them",
         "ROUGE-L, chance-corrected",
         "outputs keep the users' wording differences",
@@ -51,21 +59,29 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
         "− cosine)",
     ),
     _l(
-        r"frequency gain, (?P<subject>.+)",
+        r"frequency gain, (?P<subject>.+)|frequency_gain_model_rewriter",
         "word-frequency gain of rewritten requests ({subject})",
         "mean log word frequency",
         "the rewrite uses words as common as the original",
-        "the {subject} raised requests' mean log word frequency by {effect}",
+        "rewriting by {subject} raised requests' mean log word frequency by {effect}",
     ),
     _l(
-        r"NLL\(low\) - NLL\(high\) (?P<subject>.+)",
+        r"diversity_lost_beyond_input_(?P<what>\w+)",
+        "output diversity lost beyond the requests' own, rewritten to common words ({what})",
+        DIVERSITY,
+        "outputs lose only the diversity their rewritten requests lost",
+        "rewriting requests toward common words ({what}) cost outputs {effect} more diversity "
+        "than it cost the requests",
+    ),
+    _l(
+        r"NLL\(low\) - NLL\(high\) (?P<subject>.+)|nll_low_minus_high",
         "extra surprise of rare wording ({subject})",
         NATS,
         "rare and common wordings are equally easy for the model",
         "{subject} finds the rare wording {effect} nats per token harder than the common one",
     ),
     _l(
-        r"accuracy\(high\) - accuracy\(low\) (?P<subject>.+)",
+        r"accuracy\(high\) - accuracy\(low\) (?P<subject>.+)|accuracy_high_minus_low",
         "accuracy gain on common wording ({subject})",
         SHARE,
         "common and rare wordings are answered correctly equally often",

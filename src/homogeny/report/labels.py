@@ -124,7 +124,8 @@ def _fill(template: str, parts: dict[str, str], missing: str = "") -> str:
     """`template` with {name} filled from `parts`; a part not known becomes `missing`, and a
     parenthesis left empty by that is dropped."""
     text = re.sub(r"\{(\w+)\}", lambda m: parts.get(m.group(1), missing), template)
-    return re.sub(r"\s*\(\s*\)", "", text).replace("  ", " ").strip()
+    text = re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text))
+    return re.sub(r"\s*\(\)", "", text).replace("  ", " ").strip()
 
 
 def _f(v: Any) -> float | None:
