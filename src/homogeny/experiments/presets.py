@@ -55,3 +55,8 @@ def require_complete(label: str, rows: Mapping[str, list[Any]], k: int) -> None:
             f"{label} returned fewer than {k} samples for {len(short)} prompt(s) "
             f"(e.g. {short[0]}); rerun the same command to resume the missing ones"
         )
+
+
+# Answer length of the hivemind study (C4) and the thesis's open tasks, quick / full: they must
+# match for the thesis to reuse C4's samples.
+HIVEMIND_MAX_TOKENS: Mapping[bool, int] = MappingProxyType({True: 32, False: 40})

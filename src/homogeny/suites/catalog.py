@@ -212,3 +212,13 @@ def factual_qa_prompts(quick: bool = False) -> list[Prompt]:
     return [
         Prompt(id=r["id"], text=r["question"], meta=_meta("factual_qa", r, ["id"])) for r in rows
     ]
+
+
+def interleave_categories(prompts: Iterable[Prompt]) -> list[Prompt]:
+    """Prompts reordered to take each category (meta["category"]) in turn, so any prefix
+    spreads over categories (C4's open prompts, the thesis's open tasks)."""
+    by_category: dict[str, list[Prompt]] = {}
+    for p in prompts:
+        by_category.setdefault(str(p.meta.get("category")), []).append(p)
+    layers = zip_longest(*by_category.values())
+    return [p for layer in layers for p in layer if p is not None]

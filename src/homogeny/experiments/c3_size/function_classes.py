@@ -72,9 +72,9 @@ def extract_function(text: str) -> str | None:
         if "def " in body:
             return textwrap.dedent(body).strip("\n") + "\n"
     start = _CODE_START.search(text)
-    if start is None or "def " not in text[start.start():]:
+    if start is None or "def " not in text[start.start() :]:
         return None
-    return textwrap.dedent(text[start.start():]).strip("\n") + "\n"
+    return textwrap.dedent(text[start.start() :]).strip("\n") + "\n"
 
 
 def run_functions(
@@ -95,12 +95,17 @@ def run_functions(
             results[i] = FunctionResult(None, None, "no function found")
     for start in range(0, len(todo), batch_size):
         chunk = todo[start : start + batch_size]
-        for i, res in zip(chunk, _run_batch([str(sources[i]) for i in chunk], payload_inputs, timeout_s, memory_mb)):
+        for i, res in zip(
+            chunk,
+            _run_batch([str(sources[i]) for i in chunk], payload_inputs, timeout_s, memory_mb),
+        ):
             results[i] = res
     return [r if r is not None else FunctionResult(None, None, "not run") for r in results]
 
 
-def classify_texts(texts: Sequence[str], inputs: Sequence[Sequence[int]], timeout_s: float = DEFAULT_TIMEOUT_S) -> list[FunctionResult]:
+def classify_texts(
+    texts: Sequence[str], inputs: Sequence[Sequence[int]], timeout_s: float = DEFAULT_TIMEOUT_S
+) -> list[FunctionResult]:
     """Extract the function from each model text and run it (see `run_functions`)."""
     return run_functions([extract_function(t) for t in texts], inputs, timeout_s=timeout_s)
 
@@ -109,7 +114,9 @@ def isolation_layers() -> dict[str, bool]:
     """Which sandbox layers the child managed to put in place on this machine."""
     with tempfile.TemporaryDirectory(prefix="homogeny-fn-") as tmp:
         proc = _spawn(Path(tmp))
-        out, _ = proc.communicate(json.dumps(_payload([], [], 1.0, 64, "probe")).encode(), timeout=30)
+        out, _ = proc.communicate(
+            json.dumps(_payload([], [], 1.0, 64, "probe")).encode(), timeout=30
+        )
     for line in out.decode(errors="replace").splitlines():
         msg = json.loads(line) if line.startswith("{") else {}
         if msg.get("layers") is not None:
@@ -118,16 +125,30 @@ def isolation_layers() -> dict[str, bool]:
 
 
 # ---- parent side -------------------------------------------------------------------------
-def _payload(sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int, nonce: str) -> dict[str, object]:
-    return {"sources": sources, "inputs": inputs, "timeout": timeout_s, "memory_mb": memory_mb,
-            "cpu_s": int(timeout_s * max(1, len(sources)) + 5), "nonce": nonce}
+def _payload(
+    sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int, nonce: str
+) -> dict[str, object]:
+    return {
+        "sources": sources,
+        "inputs": inputs,
+        "timeout": timeout_s,
+        "memory_mb": memory_mb,
+        "cpu_s": int(timeout_s * max(1, len(sources)) + 5),
+        "nonce": nonce,
+    }
 
 
 def _spawn(tmp: Path) -> subprocess.Popen[bytes]:
     os.chmod(tmp, 0o755)  # readable by `nobody` (the child chroots here, it writes nothing)
     return subprocess.Popen(
-        [sys.executable, "-I", "-S", "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, cwd=tmp, env={}, start_new_session=True, close_fds=True,
+        [sys.executable, "-I", "-S", "-c", _WORKER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp,
+        env={},
+        start_new_session=True,
+        close_fds=True,
     )
 
 
@@ -139,12 +160,14 @@ def _kill(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _run_batch(sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int) -> list[FunctionResult]:
+def _run_batch(
+    sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int
+) -> list[FunctionResult]:
     """Run a batch in one child; if the child dies or stalls on function j, mark j invalid and
     start a fresh child on the functions after it."""
     results: list[FunctionResult] = []
     while len(results) < len(sources):
-        rest = sources[len(results):]
+        rest = sources[len(results) :]
         done, fatal = _run_child(rest, inputs, timeout_s, memory_mb)
         results.extend(done)
         if len(results) < len(sources):
@@ -152,7 +175,9 @@ def _run_batch(sources: list[str], inputs: list[list[int]], timeout_s: float, me
     return results
 
 
-def _run_child(sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int) -> tuple[list[FunctionResult], str]:
+def _run_child(
+    sources: list[str], inputs: list[list[int]], timeout_s: float, memory_mb: int
+) -> tuple[list[FunctionResult], str]:
     """Results reported by one child before it finished or was killed, and why it stopped."""
     nonce = secrets.token_hex(8)
     done: list[FunctionResult] = []
@@ -160,7 +185,9 @@ def _run_child(sources: list[str], inputs: list[list[int]], timeout_s: float, me
         proc = _spawn(Path(tmp))
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            proc.stdin.write(json.dumps(_payload(sources, inputs, timeout_s, memory_mb, nonce)).encode())
+            proc.stdin.write(
+                json.dumps(_payload(sources, inputs, timeout_s, memory_mb, nonce)).encode()
+            )
             proc.stdin.close()
         except BrokenPipeError:
             _kill(proc)
@@ -170,7 +197,13 @@ def _run_child(sources: list[str], inputs: list[list[int]], timeout_s: float, me
     return done, reason
 
 
-def _collect(proc: subprocess.Popen[bytes], sources: list[str], nonce: str, timeout_s: float, done: list[FunctionResult]) -> str:
+def _collect(
+    proc: subprocess.Popen[bytes],
+    sources: list[str],
+    nonce: str,
+    timeout_s: float,
+    done: list[FunctionResult],
+) -> str:
     """Read the child's one-line-per-function reports until all arrive or it stalls or dies."""
     assert proc.stdout is not None
     sel = selectors.DefaultSelector()
@@ -205,15 +238,20 @@ def _parse_report(line: bytes, nonce: str, index: int, sources: list[str]) -> Fu
     if not isinstance(msg, dict) or msg.get("nonce") != nonce or msg.get("i") != index:
         return None
     out = msg.get("out")
-    if isinstance(out, list) and all(type(v) is int and abs(v) < INT_LIMIT for v in out) and not msg.get("err"):
+    if (
+        isinstance(out, list)
+        and all(type(v) is int and abs(v) < INT_LIMIT for v in out)
+        and not msg.get("err")
+    ):
         return FunctionResult(sources[index], tuple(out), "")
     return FunctionResult(sources[index], None, str(msg.get("err") or "non-int output")[:200])
 
 
 # ---- child side (runs as `python -I -S -c _WORKER`; reads one JSON payload on stdin) ------
-_WORKER = r'''
+_WORKER = r"""
 import ast, builtins, copy, ctypes, ctypes.util, json, os, resource, signal, sys
-import bisect, collections, functools, heapq, itertools, math, operator, random, re, statistics, string, typing
+import bisect, collections, functools, heapq, itertools, math, operator, random, re
+import statistics, string, typing
 
 ALLOWED = {m: sys.modules[m] for m in ("bisect", "collections", "functools", "heapq", "itertools",
            "math", "operator", "random", "re", "statistics", "string", "typing")}
@@ -258,7 +296,8 @@ def safe_import(name, globals=None, locals=None, fromlist=(), level=0):
         raise ImportError("import of " + name + " is not allowed")
     return ALLOWED[root] if not fromlist else sys.modules.get(name, ALLOWED[root])
 BLOCKED = {"open", "exec", "eval", "compile", "__import__", "input", "breakpoint", "help",
-           "memoryview", "globals", "locals", "vars", "exit", "quit", "copyright", "credits", "license"}
+           "memoryview", "globals", "locals", "vars", "exit", "quit", "copyright", "credits",
+           "license"}
 SAFE = {k: v for k, v in vars(builtins).items() if k not in BLOCKED}
 SAFE["__import__"] = safe_import
 KEEP = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
@@ -313,4 +352,4 @@ for i, src in enumerate(payload["sources"]):
     except BaseException as e:
         res, err = None, "error: " + type(e).__name__
     out.write(json.dumps({"nonce": payload["nonce"], "i": i, "out": res, "err": err}) + "\n")
-'''
+"""
