@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from homogeny import cli_analysis
+from homogeny import cli_analysis, cli_import
 from homogeny.cli_common import ExecutorOpt, RayAddressOpt, SeedOpt, StoreOpt, check_work
 
 app = typer.Typer(
@@ -175,6 +175,7 @@ app.command()(cli_analysis.score)
 app.command("metrics")(cli_analysis.metrics)
 app.command()(cli_analysis.run)
 app.command()(cli_analysis.audit)
+app.command("import")(cli_import.import_generations)
 
 
 @app.command()

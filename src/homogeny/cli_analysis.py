@@ -62,6 +62,11 @@ def metrics(
     from homogeny.metrics.scoring import score_texts
 
     check_environment()
+    if metric == "distinct":  # NoveltyBench's classes on imported partitions (not on texts)
+        from homogeny.importing.distinct import score_partitions
+
+        with Store.open(store, read_only=True) as st:
+            return print_scores(score_partitions(st, by), as_json)
     with Store.open(store) as st:
         rows = st.sample_texts(by)
         if not rows:
@@ -80,6 +85,7 @@ def print_scores(result: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(result, indent=2, default=str))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     groups = result.get("groups", result)
@@ -90,7 +96,8 @@ def print_scores(result: dict[str, Any], as_json: bool) -> None:
         for name, g in groups.items():
             if isinstance(g, dict):
                 cells = (g.get("value"), g.get("ci_low"), g.get("ci_high"))
-                table.add_row(str(name), *map(_fmt, cells), str(g.get("n", "")))
+                label = escape(str(name))  # `imported:NAME[ARM]` is not rich markup
+                table.add_row(label, *map(_fmt, cells), str(g.get("n", "")))
     Console().print(table)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from homogeny.models.base import CAPABILITIES, Backend, lacks
+from homogeny.models.base import CAPABILITIES, WHO_HAS, Backend, CapabilityError, lacks
 from homogeny.models.spec import ModelSpec, as_spec
 
 GGUF = "homogeny.models.loaders:load_gguf"
@@ -50,6 +50,12 @@ def factory_path(spec: ModelSpec, need: str) -> str:
     """The "module:factory" that gives `need` for `spec`; CapabilityError when none does."""
     if need not in CAPABILITIES:
         raise ValueError(f"need must be one of {CAPABILITIES}, not {need!r}")
+    if spec.scheme == "imported":  # texts only (homogeny import): nothing to load
+        what = need.replace("_", " ")
+        raise CapabilityError(
+            f"{spec} holds imported texts only; {what} is not testable on imported texts "
+            f"(it needs a model homogeny can run: {WHO_HAS[need]})"
+        )
     table = dict(FACTORIES[spec.scheme])
     if spec.scheme == "hf" and spec.target.endswith(".gguf"):
         table.update(generate=GGUF, score=GGUF)

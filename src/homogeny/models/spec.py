@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from homogeny.errors import ModelFileError, UnknownModelError, did_you_mean
 from homogeny.models.base import ModelInfo
 
-SCHEMES = ("zoo", "gguf", "hf", "openai")
+SCHEMES = ("zoo", "gguf", "hf", "openai", "imported")
 # "scheme://user:password@" in any text: the userinfo is dropped when printing or storing.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@#?]*@")
 
@@ -44,7 +44,7 @@ class ModelSpec:
     @property
     def short(self) -> str:
         """A short label for tables and plots."""
-        if self.scheme == "zoo":
+        if self.scheme in ("zoo", "imported"):
             return self.target
         if self.scheme == "openai":
             return self.name
@@ -96,7 +96,26 @@ def parse_spec(spec: str) -> ModelSpec:
         return ModelSpec("zoo", rest)
     if scheme == "openai":
         return _openai_spec(spec, rest)
+    if scheme == "imported":
+        return _imported_spec(spec, rest)
     return _file_spec(scheme, rest, spec)
+
+
+def _imported_spec(spec: str, name: str) -> ModelSpec:
+    """`imported:NAME`: texts someone else generated (`homogeny import`); NAME is the data's
+    `model` field (a treatment arm as `NAME[ARM]`). It has texts only: nothing to load, so no
+    generate, score or hidden states (registry.factory_path says so in one line)."""
+    if not name.strip():
+        raise UnknownModelError(
+            f"model spec {spec!r} names no model; write imported:NAME (the data's `model`)"
+        )
+    return ModelSpec("imported", name.strip())
+
+
+def imported_info(spec: ModelSpec) -> ModelInfo:
+    """Identity of imported texts: the sha256 stands for the name (the only handle)."""
+    digest = hashlib.sha256(f"imported|{spec.target}".encode()).hexdigest()
+    return ModelInfo(model_id=str(spec), sha256=digest, backend="imported", spec=str(spec))
 
 
 def _openai_spec(spec: str, rest: str) -> ModelSpec:
@@ -138,6 +157,8 @@ def model_info(spec: str | ModelSpec) -> ModelInfo:
     parsed = as_spec(spec)
     if parsed.scheme == "openai":
         return openai_info(parsed)
+    if parsed.scheme == "imported":
+        return imported_info(parsed)
     if parsed.scheme == "hf" and not parsed.target.endswith(".gguf"):
         from homogeny.models import zoo
 

@@ -10,6 +10,8 @@ Layout (schema.sql, documented in docs/store.md; versioned and migrated by db.py
   embeddings sentence embeddings cached by (embedding model, text hash)
   evidence   one row per measured claim statistic, with CI and verdict
   artifacts  JSON data behind plots, training curves, examples (claim, name)
+  annotations named values of samples (key, name), e.g. an imported equivalence partition
+  provenance where an imported sample came from (file, its sha256, line, format)
 Writes are transactions: a sample is either fully stored or absent, so a killed run resumes.
 All SQL lives in queries.py (statements) and db.py (layout, migrations).
 """

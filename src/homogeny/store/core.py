@@ -22,14 +22,18 @@ import duckdb
 
 from homogeny.errors import StoreError
 from homogeny.store import db, queries
+from homogeny.store.imports import ImportStore
 from homogeny.store.reads import SampleReads
 from homogeny.store.records import SampleRow, json_default, pid_alive
 
 DEFAULT_STORE = "homogeny.duckdb"
-TABLES = ("runs", "models", "prompts", "samples", "embeddings", "evidence", "artifacts")
+TABLES = (
+    "runs", "models", "prompts", "samples", "embeddings", "evidence", "artifacts",
+    "annotations", "provenance",
+)  # fmt: skip
 
 
-class Store(SampleReads):
+class Store(SampleReads, ImportStore):
     """A DuckDB run store. Open with `Store.open(path)`; use as a context manager."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str, read_only: bool) -> None:

@@ -71,10 +71,24 @@ def _v3_evidence_is_typed(con: Con) -> None:
         con.execute(f"ALTER TABLE evidence ADD COLUMN IF NOT EXISTS {name} {kind}")
 
 
+def _v4_imported_samples(con: Con) -> None:
+    """Version 4: imported samples keep where they came from (`provenance`: file, sha256, line,
+    format) and named annotations (`annotations`, e.g. NoveltyBench's equivalence partition)."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS annotations (key VARCHAR, name VARCHAR, value VARCHAR, "
+        "PRIMARY KEY (key, name))"
+    )
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS provenance (key VARCHAR PRIMARY KEY, source VARCHAR, "
+        "source_sha256 VARCHAR, line INTEGER, format VARCHAR, run_id VARCHAR, created_at DOUBLE)"
+    )
+
+
 # MIGRATIONS[i] brings a store of version i + 1 to version i + 2. Append, never edit.
 MIGRATIONS: list[Callable[[Con], None]] = [
     _v2_runs_record_claim_and_process,
     _v3_evidence_is_typed,
+    _v4_imported_samples,
 ]
 SCHEMA_VERSION = len(MIGRATIONS) + 1
 

@@ -231,3 +231,65 @@ def copy_table(con: Con, table: str, target: str, fmt: str) -> None:
     path = target.replace("'", "''")
     kind = "PARQUET" if fmt == "parquet" else "JSON"
     con.execute(f"COPY {quote(table)} TO '{path}' (FORMAT {kind})")
+
+
+# ---- imported samples: bulk inserts, annotations, provenance -----------------------------
+def column_types(con: Con, table: str) -> dict[str, str]:
+    """Column name -> SQL type of `table`."""
+    cur = con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND table_name = ?",
+        [table],
+    )
+    return dict(cur.fetchall())
+
+
+def insert_columns(con: Con, table: str, columns: dict[str, list[Any]]) -> None:
+    """Insert many rows given column-wise (column -> values, all of one length) in one
+    statement, keeping stored rows on a key conflict; far faster than one statement a row."""
+    if not columns or not next(iter(columns.values())):
+        return
+    types = column_types(con, table)
+    names = ", ".join(quote(c) for c in columns)
+    unnests = ", ".join(f"unnest(?::{types[c]}[]) AS {quote(c)}" for c in columns)
+    con.execute(
+        f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM (SELECT {unnests}) "
+        "ON CONFLICT DO NOTHING",
+        list(columns.values()),
+    )
+
+
+def annotation_classes(con: Con, name: str, by: str) -> list[Row]:
+    """Per (model, prompt, `by` value): how many distinct values annotation `name` takes among
+    the samples (`classes`) and how many samples carry it (`k`)."""
+    extra = "" if by in ("model_id", "prompt_id") else f", s.{quote(by)}"
+    return rows(
+        con,
+        f"SELECT s.model_id, s.prompt_id{extra}, count(DISTINCT a.value) AS classes, "
+        "count(*) AS k FROM samples s JOIN annotations a ON a.key = s.key AND a.name = ? "
+        "GROUP BY ALL ORDER BY ALL",
+        [name],
+    )
+
+
+def annotations(con: Con, name: str) -> list[Row]:
+    """(key, model_id, prompt_id, sample_index, value) of every sample annotated `name`."""
+    return rows(
+        con,
+        "SELECT s.key, s.model_id, s.prompt_id, s.sample_index, a.value FROM annotations a "
+        "JOIN samples s ON s.key = a.key WHERE a.name = ? ORDER BY ALL",
+        [name],
+    )
+
+
+def provenance(con: Con, keys: Sequence[str]) -> list[Row]:
+    """The provenance rows (source file, sha256, line, format) of `keys`."""
+    return rows(con, "SELECT * FROM provenance WHERE key IN (SELECT unnest(?))", [list(keys)])
+
+
+def model_info_json(con: Con, model_sha256: str) -> str | None:
+    """The stored info JSON of one model, or None when it is not stored."""
+    found = con.execute(
+        "SELECT info_json FROM models WHERE model_sha256 = ?", [model_sha256]
+    ).fetchone()
+    return found[0] if found else None

@@ -1,4 +1,4 @@
--- The homogeny run store, schema version 2 (db.SCHEMA_VERSION).
+-- The homogeny run store, schema version 4 (db.SCHEMA_VERSION).
 -- This file is the current layout: a new store is created from it as it stands. To change it,
 -- edit it here AND append a migration to db.MIGRATIONS that brings an older store to the same
 -- layout (see db.py); the version stamped in `meta` is the migrations' count plus one.
@@ -98,4 +98,22 @@ CREATE TABLE IF NOT EXISTS artifacts (
     data_json VARCHAR,
     created_at DOUBLE,
     PRIMARY KEY (claim, name)
+);
+-- Named annotations of samples (version 4): e.g. `noveltybench_partition` (the sample's
+-- equivalence class id within its prompt's draw) or `group` (a treatment arm). One value a name.
+CREATE TABLE IF NOT EXISTS annotations (
+    key VARCHAR,
+    name VARCHAR,
+    value VARCHAR,
+    PRIMARY KEY (key, name)
+);
+-- Where an imported sample came from (version 4): file, its sha256, 1-based line, format.
+CREATE TABLE IF NOT EXISTS provenance (
+    key VARCHAR PRIMARY KEY,
+    source VARCHAR,
+    source_sha256 VARCHAR,
+    line INTEGER,
+    format VARCHAR,
+    run_id VARCHAR,
+    created_at DOUBLE
 );
