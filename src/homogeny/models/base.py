@@ -31,6 +31,12 @@ WHO_HAS = {
     "hidden_states": "the transformers backend (zoo:ID, gguf:PATH or hf:PATH)",
 }
 
+VERBS = {
+    "generate": "generate text",
+    "score": "score text (token log-probabilities)",
+    "hidden_states": "give hidden states",
+}
+
 
 class CapabilityError(HomogenyError):
     """A backend was asked for something it cannot do (see WHO_HAS for who can)."""
@@ -38,10 +44,9 @@ class CapabilityError(HomogenyError):
 
 def lacks(backend_name: str, need: str, model: str = "") -> CapabilityError:
     """The one-line error for `backend_name` lacking capability `need`."""
-    what = need.replace("_", " ")
-    about = f" for {model}" if model else ""
+    about = f" ({model})" if model else ""
     return CapabilityError(
-        f"the {backend_name} backend{about} cannot give {what}; {what} needs {WHO_HAS[need]}"
+        f"the {backend_name} backend{about} cannot {VERBS[need]}; that needs {WHO_HAS[need]}"
     )
 
 
