@@ -1,4 +1,5 @@
-"""Shared fixtures: the smollm2-135m model (skipped when not installed), prompt files, CLI runner."""
+"""Shared fixtures: the smollm2-135m model (skipped when not installed), prompt files, CLI
+runner."""
 
 from __future__ import annotations
 
@@ -27,12 +28,19 @@ def smollm() -> str:
     return "zoo:smollm2-135m"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `homogeny ARGS` in a subprocess, as a user would."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "homogeny.cli", *args], capture_output=True, text=True, check=False,
-        timeout=timeout, env=full_env, cwd=cwd,
+        [sys.executable, "-m", "homogeny.cli", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env=full_env,
+        cwd=cwd,
     )
 
 

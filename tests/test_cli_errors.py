@@ -25,51 +25,143 @@ def prompts(tmp_path):
 
 
 def test_unknown_zoo_model_suggests_the_closest(cli, prompts, tmp_path):
-    proc = cli("generate", "--model", "zoo:smollm2-13m", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    proc = cli(
+        "generate",
+        "--model",
+        "zoo:smollm2-13m",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    )
     assert_user_error(proc, "smollm2-13m", "did you mean 'smollm2-135m'")
 
 
 def test_unknown_scheme(cli, prompts, tmp_path):
-    proc = cli("generate", "--model", "foo:bar", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    proc = cli(
+        "generate",
+        "--model",
+        "foo:bar",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    )
     assert_user_error(proc, "foo:bar", "zoo:ID")
 
 
 def test_missing_gguf_file(cli, prompts, tmp_path):
-    proc = cli("generate", "--model", "gguf:/no/such/model.gguf", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"))
+    proc = cli(
+        "generate",
+        "--model",
+        "gguf:/no/such/model.gguf",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    )
     assert_user_error(proc, "/no/such/model.gguf", "does not exist")
 
 
 def test_corrupt_gguf_file(cli, prompts, tmp_path):
     bad = tmp_path / "bad.gguf"
     bad.write_bytes(b"GGUF" + b"\0" * 64)
-    proc = cli("generate", "--model", f"gguf:{bad}", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"), "--quiet")
+    proc = cli(
+        "generate",
+        "--model",
+        f"gguf:{bad}",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+        "--quiet",
+    )
     assert_user_error(proc, "bad.gguf")
 
 
 def test_missing_prompt_file(cli, tmp_path):
-    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(tmp_path / "none.jsonl"), "--store", str(tmp_path / "s.duckdb"))
+    proc = cli(
+        "generate",
+        "--model",
+        "zoo:smollm2-135m",
+        "--prompts",
+        str(tmp_path / "none.jsonl"),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    )
     assert_user_error(proc, "none.jsonl")
 
 
 def test_malformed_prompt_line_names_the_line(cli, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "prompt": "ok"}\n{"id": "b", "prompt": \n')
-    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(bad), "--store", str(tmp_path / "s.duckdb"))
+    proc = cli(
+        "generate",
+        "--model",
+        "zoo:smollm2-135m",
+        "--prompts",
+        str(bad),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+    )
     assert_user_error(proc, "line 2")
 
 
-@pytest.mark.parametrize("flag,value", [("--temperature", "-1"), ("--top-p", "1.5"), ("--top-p", "0"), ("--min-p", "1"), ("--max-tokens", "0"), ("--samples", "0"), ("--seed", "-3")])
+@pytest.mark.parametrize(
+    "flag,value",
+    [
+        ("--temperature", "-1"),
+        ("--top-p", "1.5"),
+        ("--top-p", "0"),
+        ("--min-p", "1"),
+        ("--max-tokens", "0"),
+        ("--samples", "0"),
+        ("--seed", "-3"),
+    ],
+)
 def test_parameter_out_of_range(cli, prompts, tmp_path, flag, value):
-    proc = cli("generate", "--model", "zoo:smollm2-135m", "--prompts", str(prompts), "--store", str(tmp_path / "s.duckdb"), flag, value)
+    proc = cli(
+        "generate",
+        "--model",
+        "zoo:smollm2-135m",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(tmp_path / "s.duckdb"),
+        flag,
+        value,
+    )
     assert_user_error(proc, flag.lstrip("-"), "range")
 
 
 def test_unreachable_server_keeps_the_store(cli, prompts, tmp_path, smollm):
     store = tmp_path / "s.duckdb"
-    ok = cli("generate", "--model", smollm, "--prompts", str(prompts), "--samples", "2", "--max-tokens", "4", "--store", str(store), "--quiet")
+    ok = cli(
+        "generate",
+        "--model",
+        smollm,
+        "--prompts",
+        str(prompts),
+        "--samples",
+        "2",
+        "--max-tokens",
+        "4",
+        "--store",
+        str(store),
+        "--quiet",
+    )
     assert ok.returncode == 0, ok.stderr
-    proc = cli("generate", "--model", "openai:http://127.0.0.1:9#m", "--prompts", str(prompts), "--store", str(store), "--quiet",
-               env={"HOMOGENY_MAX_RETRIES": "1"})
+    proc = cli(
+        "generate",
+        "--model",
+        "openai:http://127.0.0.1:9#m",
+        "--prompts",
+        str(prompts),
+        "--store",
+        str(store),
+        "--quiet",
+        env={"HOMOGENY_MAX_RETRIES": "1"},
+    )
     assert_user_error(proc, "127.0.0.1:9", "unreachable")
     with Store.open(store, read_only=True) as st:
         assert st.count("samples") == 2
@@ -85,10 +177,16 @@ def test_pair_files_are_checked_before_any_work(cli, tmp_path, form):
     low, high = tmp_path / "low.txt", tmp_path / "high.txt"
     low.write_text("How many eggs are left?\nWhat does the farmer sell?\n")
     high.write_text("How many eggs remain?\n")
-    flags = ["--pairs", str(low), str(high)] if form == "paper" else ["--pairs", str(low), "--pairs", str(high)]
+    flags = (
+        ["--pairs", str(low), str(high)]
+        if form == "paper"
+        else ["--pairs", str(low), "--pairs", str(high)]
+    )
     proc = cli("run", "c1", *flags, "--store", str(tmp_path / "s.duckdb"))
     assert_user_error(proc, "low.txt has 2 lines", "high.txt has 1", "aligned")
-    assert not (tmp_path / "s.duckdb").exists()  # rejected before a store was opened or a model loaded
+    assert not (
+        tmp_path / "s.duckdb"
+    ).exists()  # rejected before a store was opened or a model loaded
 
 
 def test_pairs_belong_to_c1(cli, tmp_path):
@@ -108,8 +206,23 @@ def test_models_json_lists_the_zoo(cli):
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
     ids = {r["id"] for r in rows}
-    assert ids == {"smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "minilm-l6"}
+    assert ids == {
+        "smollm2-135m",
+        "gemma3-270m",
+        "qwen2.5-coder-0.5b",
+        "qwen2.5-coder-1.5b",
+        "minilm-l6",
+    }
     for r in rows:
-        assert {"id", "family", "params", "bytes", "kind", "quantization", "installed", "sha256_ok"} <= set(r)
+        assert {
+            "id",
+            "family",
+            "params",
+            "bytes",
+            "kind",
+            "quantization",
+            "installed",
+            "sha256_ok",
+        } <= set(r)
         if r["installed"] and not r["optional"]:
             assert r["sha256_ok"] is True

@@ -1,4 +1,5 @@
-"""Lexical metrics: equal to the reference packages on model-like text, right where they are wrong."""
+"""Lexical metrics: equal to the reference packages on model-like text, right where they are
+wrong."""
 
 from __future__ import annotations
 
@@ -20,8 +21,14 @@ from homogeny.metrics import lexical as L
 TEXTS = [
     "The quick brown fox jumps over the lazy dog.",
     "A quick brown dog jumps over the lazy fox!",
-    "Sure! Here's a short poem about the ocean:\n\nWaves roll in, waves roll out,\nthe tide knows what it's about.",
-    "Here is a short poem about the sea:\n\nThe sea is wide, the sea is deep,\nit rocks the sailors off to sleep.",
+    (
+        "Sure! Here's a short poem about the ocean:\n\nWaves roll in,"
+        " waves roll out,\nthe tide knows what it's about."
+    ),
+    (
+        "Here is a short poem about the sea:\n\nThe sea is wide, the sea"
+        " is deep,\nit rocks the sailors off to sleep."
+    ),
     "Photosynthesis is the process by which plants convert light energy into chemical energy.",
     "Plants use photosynthesis to turn sunlight, water and carbon dioxide into glucose and oxygen.",
     "I'm sorry, but I can't help with that request.",
@@ -29,9 +36,15 @@ TEXTS = [
     "The capital of France is Paris.",
     "Paris is the capital of France.",
     "1. Preheat the oven to 180°C.\n2. Mix flour, sugar, and eggs.\n3. Bake for 25 minutes.",
-    "To bake a simple cake: preheat your oven, mix the dry and wet ingredients, then bake for about 25 minutes.",
+    (
+        "To bake a simple cake: preheat your oven, mix the dry and wet"
+        " ingredients, then bake for about 25 minutes."
+    ),
     "def add(a, b):\n    return a + b",
-    "Here's a Python function that adds two numbers:\n\n```python\ndef add(x, y):\n    return x + y\n```",
+    (
+        "Here's a Python function that adds two"
+        " numbers:\n\n```python\ndef add(x, y):\n    return x + y\n```"
+    ),
     "Once upon a time, in a land far away, there lived a curious little dragon named Ember.",
     "Once upon a time there was a small dragon who loved to read books in the castle library.",
     "Machine learning models learn patterns from data rather than following explicit rules.",
@@ -60,6 +73,7 @@ TEXTS = [
     "to be or not to be that is the question to be",
 ]
 
+
 def _diversity_module(name: str) -> ModuleType:
     """Load one module of the `diversity` package from its file, without its __init__ (which
     imports spacy, evaluate and openai and tries to download nltk data: ~30 s)."""
@@ -81,9 +95,32 @@ def _corpus(n: int, seed: int = 0) -> list[str]:
     """Model-like texts: shared openers and a small vocabulary, so pairs overlap."""
     rng = random.Random(seed)
     openers = ["Sure! Here is", "Here's", "Certainly, here is", "Of course. This is", ""]
-    words = ["the", "a", "cat", "dog", "sat", "ran", "on", "under", "mat", "tree", "quickly", "slowly", "red", "blue", "big", "small", "and", "then", "it", "was"]
+    words = [
+        "the",
+        "a",
+        "cat",
+        "dog",
+        "sat",
+        "ran",
+        "on",
+        "under",
+        "mat",
+        "tree",
+        "quickly",
+        "slowly",
+        "red",
+        "blue",
+        "big",
+        "small",
+        "and",
+        "then",
+        "it",
+        "was",
+    ]
     return [
-        f"{rng.choice(openers)} " + " ".join(rng.choice(words) for _ in range(rng.randint(3, 30))) + rng.choice([".", "!", "", "\n"])
+        f"{rng.choice(openers)} "
+        + " ".join(rng.choice(words) for _ in range(rng.randint(3, 30)))
+        + rng.choice([".", "!", "", "\n"])
         for _ in range(n)
     ]
 
@@ -127,7 +164,9 @@ def test_ngram_diversity_reference_counts_ngrams_across_documents() -> None:
 def test_self_repetition_equals_diversity() -> None:
     ref = _diversity_module("self_repetition")
     for texts in (TEXTS, _corpus(300)):
-        assert L.self_repetition_score(texts) == pytest.approx(ref.self_repetition_score(texts, verbose=False), abs=1e-12)
+        assert L.self_repetition_score(texts) == pytest.approx(
+            ref.self_repetition_score(texts, verbose=False), abs=1e-12
+        )
 
 
 def _rouge_reference_mean(texts: list[str], use_stemmer: bool) -> float:
@@ -138,14 +177,18 @@ def _rouge_reference_mean(texts: list[str], use_stemmer: bool) -> float:
     n = len(texts)
     total = 0.0
     for i, ref in enumerate(texts):
-        total += sum(scorer.score(p, ref)["rougeL"].fmeasure for j, p in enumerate(texts) if j != i) / (n - 1)
+        total += sum(
+            scorer.score(p, ref)["rougeL"].fmeasure for j, p in enumerate(texts) if j != i
+        ) / (n - 1)
     return total / n
 
 
 @pytest.mark.parametrize("use_stemmer", [False, True])
 def test_homogenization_rougel_equals_rouge_score_loop(use_stemmer: bool) -> None:
     pytest.importorskip("rouge_score")
-    for texts in (TEXTS, _corpus(60)) if not use_stemmer else (TEXTS,):  # rouge_score stems per pair: slow
+    for texts in (
+        (TEXTS, _corpus(60)) if not use_stemmer else (TEXTS,)
+    ):  # rouge_score stems per pair: slow
         ours = L.homogenization_score(texts, use_stemmer=use_stemmer, digits=None)
         assert ours == pytest.approx(_rouge_reference_mean(texts, use_stemmer), abs=1e-12)
 
@@ -180,7 +223,10 @@ def test_diversity_package_scores_disjoint_texts_as_fully_homogeneous() -> None:
     if importlib.util.find_spec("evaluate") is None:
         pytest.skip("`evaluate` is not installed; diversity.homogenization cannot import")
     ref = _diversity_module("homogenization")
-    assert ref.homogenization_score(["alpha beta", "gamma delta", "epsilon zeta"], verbose=False) == 1.0
+    assert (
+        ref.homogenization_score(["alpha beta", "gamma delta", "epsilon zeta"], verbose=False)
+        == 1.0
+    )
 
 
 def test_bleu_tokens_equal_sacrebleu_13a() -> None:
@@ -197,9 +243,13 @@ def test_homogenization_bleu_equals_sacrebleu_corpus_bleu() -> None:
         scores = []
         for i, ref in enumerate(texts):
             others = [t for j, t in enumerate(texts) if j != i]
-            bleu = sacrebleu.corpus_bleu(others, [[ref] * len(others)], smooth_method="none", tokenize="13a")
+            bleu = sacrebleu.corpus_bleu(
+                others, [[ref] * len(others)], smooth_method="none", tokenize="13a"
+            )
             scores.append(bleu.score / 100)
-        assert L.homogenization_score(texts, "bleu", digits=None) == pytest.approx(float(np.mean(scores)), abs=1e-10)
+        assert L.homogenization_score(texts, "bleu", digits=None) == pytest.approx(
+            float(np.mean(scores)), abs=1e-10
+        )
 
 
 def test_self_bleu_equals_nltk_sentence_bleu() -> None:
@@ -208,7 +258,9 @@ def test_self_bleu_equals_nltk_sentence_bleu() -> None:
     for texts in (TEXTS, _corpus(60)):
         tokens = [L.bleu_tokens(t) for t in texts]
         ref = [
-            bleu_score.sentence_bleu([t for j, t in enumerate(tokens) if j != i], hyp, smoothing_function=smooth)
+            bleu_score.sentence_bleu(
+                [t for j, t in enumerate(tokens) if j != i], hyp, smoothing_function=smooth
+            )
             for i, hyp in enumerate(tokens)
         ]
         assert L.self_bleu(texts) == pytest.approx(float(np.mean(ref)), abs=1e-12)
@@ -222,31 +274,54 @@ def test_distinct_n_hand_computed() -> None:
 
 
 # ---- properties -------------------------------------------------------------------------------
-WORDS = ["alpha", "beta", "gamma", "delta", "the", "a", "cat", "dog", "Run", "runs", "x1", "42", "!", "état"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "the",
+    "a",
+    "cat",
+    "dog",
+    "Run",
+    "runs",
+    "x1",
+    "42",
+    "!",
+    "état",
+]
 text_st = st.lists(st.sampled_from(WORDS), min_size=0, max_size=12).map(" ".join)
 texts_st = st.lists(text_st, min_size=2, max_size=8)
 
 
 @settings(max_examples=60, deadline=None)
 @given(texts_st, st.randoms(use_true_random=False))
-def test_set_metrics_are_bounded_and_permutation_invariant(texts: list[str], rnd: random.Random) -> None:
+def test_set_metrics_are_bounded_and_permutation_invariant(
+    texts: list[str], rnd: random.Random
+) -> None:
     shuffled = texts[:]
     rnd.shuffle(shuffled)
     for measure in ("rougel", "bleu"):
         value = L.homogenization_score(texts, measure, digits=None)
         assert 0.0 <= value <= 1.0 + 1e-12
-        assert L.homogenization_score(shuffled, measure, digits=None) == pytest.approx(value, abs=1e-12)
+        assert L.homogenization_score(shuffled, measure, digits=None) == pytest.approx(
+            value, abs=1e-12
+        )
     sb = L.self_bleu(texts)
     assert 0.0 <= sb <= 1.0 + 1e-12
     assert L.self_bleu(shuffled) == pytest.approx(sb, abs=1e-12)
     assert 0.0 <= L.ngram_diversity_score_per_document(texts, digits=None) <= 4.0
-    assert L.self_repetition_score(shuffled) == pytest.approx(L.self_repetition_score(texts), abs=1e-12)
+    assert L.self_repetition_score(shuffled) == pytest.approx(
+        L.self_repetition_score(texts), abs=1e-12
+    )
     for n in (1, 2):
         assert 0.0 <= L.distinct_n(texts, n) <= 1.0
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(WORDS[:8]), min_size=4, max_size=12).map(" ".join), st.integers(2, 6))
+@given(
+    st.lists(st.sampled_from(WORDS[:8]), min_size=4, max_size=12).map(" ".join), st.integers(2, 6)
+)
 def test_identical_texts_are_maximally_homogeneous(text: str, n: int) -> None:
     texts = [text] * n
     assert L.homogenization_score(texts, "rougel") == 1.0

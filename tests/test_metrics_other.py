@@ -32,7 +32,9 @@ def test_token_entropy_top1_and_sequence_logprob_by_hand() -> None:
     assert h[2] == pytest.approx(math.log(4))
     assert D.top1_mass(steps) == pytest.approx([0.5, 1.0, 0.25])
     assert D.sequence_logprob([math.log(0.5), math.log(0.25)]) == pytest.approx(math.log(0.125))
-    assert D.sequence_logprob([math.log(0.5), math.log(0.125)], per_token=True) == pytest.approx(math.log(0.25))
+    assert D.sequence_logprob([math.log(0.5), math.log(0.125)], per_token=True) == pytest.approx(
+        math.log(0.25)
+    )
 
 
 @settings(max_examples=80, deadline=None)
@@ -49,14 +51,18 @@ def test_distributional_rejects_probabilities_passed_as_logprobs() -> None:
         D.token_entropy([[0.7, 0.3]])
 
 
-# ---- representational ------------------------------------------------------------------------------
+# ---- representational ---------------------------------------------------------------------------
 def _hsic_unbiased(k: np.ndarray, l: np.ndarray) -> float:
     """Song et al. 2012, eq. 5, written out as platonic-rep's hsic_unbiased."""
     m = k.shape[0]
     kt, lt = k.copy(), l.copy()
     np.fill_diagonal(kt, 0)
     np.fill_diagonal(lt, 0)
-    value = (kt * lt.T).sum() + kt.sum() * lt.sum() / ((m - 1) * (m - 2)) - 2 * (kt @ lt).sum() / (m - 2)
+    value = (
+        (kt * lt.T).sum()
+        + kt.sum() * lt.sum() / ((m - 1) * (m - 2))
+        - 2 * (kt @ lt).sum() / (m - 2)
+    )
     return float(value / (m * (m - 3)))
 
 
@@ -74,7 +80,9 @@ def test_debiased_cka_equals_song_unbiased_hsic() -> None:
     k, l = xc @ xc.T, yc @ yc.T
     expected = _hsic_unbiased(k, l) / math.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(l, l))
     assert RP.linear_cka(x, y) == pytest.approx(expected, rel=1e-10)
-    feature_space = np.linalg.norm(yc.T @ xc) ** 2 / (np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc))
+    feature_space = np.linalg.norm(yc.T @ xc) ** 2 / (
+        np.linalg.norm(xc.T @ xc) * np.linalg.norm(yc.T @ yc)
+    )
     assert RP.linear_cka(x, y, debiased=False) == pytest.approx(feature_space, rel=1e-10)
 
 
@@ -101,7 +109,7 @@ def test_mutual_knn_by_hand() -> None:
         RP.mutual_knn_alignment(x, y, k=4)
 
 
-# ---- reliability --------------------------------------------------------------------------------------
+# ---- reliability --------------------------------------------------------------------------------
 def test_cronbach_alpha_by_hand() -> None:
     # item variances 5/3 each, total scores 4 8 9 13 with variance 41/3: 3/2 (1 - 5/(41/3)) = 39/41
     x = np.array([[1, 2, 1], [2, 3, 3], [3, 4, 2], [4, 5, 4]], dtype=float)
@@ -128,7 +136,9 @@ def test_one_factor_omega_recovers_known_loadings() -> None:
     assert R.mcdonalds_omega(x) == pytest.approx(6.76 / 9.02, abs=1e-4)
     assert R.mcdonalds_omega(x, method="ml") == pytest.approx(6.76 / 9.02, abs=1e-4)
     # a perfect one-factor fit: psych-style omega total (1'R1 - sum psi)/1'R1 agrees
-    assert R.omega_total_group_factors(x, n_factors=1) == pytest.approx((r.sum() - 2.26) / r.sum(), abs=1e-4)
+    assert R.omega_total_group_factors(x, n_factors=1) == pytest.approx(
+        (r.sum() - 2.26) / r.sum(), abs=1e-4
+    )
 
 
 def test_parse_verdict_codes_as_the_paper() -> None:
@@ -141,7 +151,10 @@ def test_parse_verdict_codes_as_the_paper() -> None:
 def test_judge_reliability_drops_silent_and_credits_constant_questions() -> None:
     rng = np.random.default_rng(0)
     base = rng.integers(1, 6, size=100).astype(float)
-    noisy = {f"q{i}": np.where(rng.random(100) < 0.3, rng.integers(1, 6, size=100), base) for i in range(5)}
+    noisy = {
+        f"q{i}": np.where(rng.random(100) < 0.3, rng.integers(1, 6, size=100), base)
+        for i in range(5)
+    }
     verdicts = {**noisy, "always_b": [2.0] * 100, "never": [6.0] * 100}
     res = R.judge_reliability(verdicts)
     inner = R.judge_reliability(noisy)
@@ -166,7 +179,7 @@ def test_exact_repeat_rate_by_hand() -> None:
     assert R.exact_repeat_rate(["a", "a "]) == 0.0  # exact: whitespace counts
 
 
-# ---- statistics --------------------------------------------------------------------------------------
+# ---- statistics ---------------------------------------------------------------------------------
 def test_bootstrap_is_deterministic_and_brackets_the_point() -> None:
     data = np.arange(20, dtype=float)
     a = ST.bootstrap_ci(np.mean, data, n_resamples=500, seed=1)
@@ -185,7 +198,11 @@ def test_bootstrap_keeps_pairs_together_and_takes_texts() -> None:
     res = ST.bootstrap_ci(lambda t: len(set(t)), texts, n_resamples=200)
     assert res.point == 3 and res.low <= 3 <= res.high
     diff = ST.paired_difference_ci(x + 1.0, x)
-    assert diff.point == pytest.approx(1.0) and diff.low == pytest.approx(1.0) and diff.high == pytest.approx(1.0)
+    assert (
+        diff.point == pytest.approx(1.0)
+        and diff.low == pytest.approx(1.0)
+        and diff.high == pytest.approx(1.0)
+    )
 
 
 def test_permutation_test_exact_p_values() -> None:
@@ -193,17 +210,22 @@ def test_permutation_test_exact_p_values() -> None:
     res = ST.permutation_test([1, 2, 3], [4, 5, 6])
     assert res.statistic == -3.0 and res.pvalue == pytest.approx(0.1)
     # paired: 2^4 sign flips of differences 1..4, only all + and all - reach |mean| 2.5: 2/16
-    assert ST.permutation_test([1, 2, 3, 4], [0, 0, 0, 0], paired=True).pvalue == pytest.approx(0.125)
+    assert ST.permutation_test([1, 2, 3, 4], [0, 0, 0, 0], paired=True).pvalue == pytest.approx(
+        0.125
+    )
 
 
-# ---- scoring -------------------------------------------------------------------------------------------
+# ---- scoring ------------------------------------------------------------------------------------
 def _write(path: Path, lines: list[str]) -> Path:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
 def test_read_text_jsonl_names_the_bad_line(tmp_path: Path) -> None:
-    good = _write(tmp_path / "ok.jsonl", [json.dumps({"text": "a", "model": "m"}), "", json.dumps({"text": "b"})])
+    good = _write(
+        tmp_path / "ok.jsonl",
+        [json.dumps({"text": "a", "model": "m"}), "", json.dumps({"text": "b"})],
+    )
     assert [r["text"] for r in SC.read_text_jsonl(good)] == ["a", "b"]
     bad = _write(tmp_path / "bad.jsonl", [json.dumps({"text": "a"}), "{not json"])
     with pytest.raises(PromptFileError, match=r"bad.jsonl:2: not valid JSON"):

@@ -17,7 +17,9 @@ from homogeny.metrics import semantic as S
 
 
 def _vendi_reference():  # type: ignore[no-untyped-def]
-    return pytest.importorskip("vendi_score.vendi", reason="vendi-score is not installed (pip install 'homogeny[dev]')")
+    return pytest.importorskip(
+        "vendi_score.vendi", reason="vendi-score is not installed (pip install 'homogeny[dev]')"
+    )
 
 
 # ---- Vendi ------------------------------------------------------------------------------------
@@ -27,7 +29,9 @@ def test_vendi_known_answers_from_the_paper_readme() -> None:
     k = np.exp(-np.abs(np.subtract.outer(samples, samples)))
     truncated = lambda v: math.floor(v * 1e4) / 1e4
     assert truncated(S.vendi_score(kernel=k)) == 2.9999
-    assert truncated(S.vendi_score(kernel=np.array([[1, 0.9, 0], [0.9, 1, 0], [0, 0, 1]]))) == 2.1573
+    assert (
+        truncated(S.vendi_score(kernel=np.array([[1, 0.9, 0], [0.9, 1, 0], [0, 0, 1]]))) == 2.1573
+    )
 
 
 @pytest.mark.parametrize("q", [1, 2, 0.5, "inf"])
@@ -68,7 +72,10 @@ def test_vendi_order_zero_is_the_rank() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(2, 6)), elements=st.floats(-5, 5)), st.randoms(use_true_random=False))
+@given(
+    arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(2, 6)), elements=st.floats(-5, 5)),
+    st.randoms(use_true_random=False),
+)
 def test_vendi_bounds_and_permutation_invariance(x: np.ndarray, rnd: object) -> None:
     x = x[np.linalg.norm(x, axis=1) > 1e-3]
     if x.shape[0] < 2:
@@ -148,7 +155,7 @@ def test_distinct_at_k_rejects_bad_k() -> None:
         S.distinct_at_k(["a", "b"], k=3)
 
 
-# ---- embeddings -----------------------------------------------------------------------------------
+# ---- embeddings ---------------------------------------------------------------------------------
 def test_importing_metrics_does_not_import_torch() -> None:
     code = "import sys, homogeny.metrics, homogeny.metrics.scoring; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -170,8 +177,12 @@ def test_embed_is_normalised_cached_and_semantic(minilm: str) -> None:
     from homogeny.metrics import embed
     from homogeny.store import Store
 
-    texts = ["The capital of France is Paris.", "Paris is the capital of France.",
-             "Photosynthesis turns light into chemical energy.", "The capital of France is Paris."]
+    texts = [
+        "The capital of France is Paris.",
+        "Paris is the capital of France.",
+        "Photosynthesis turns light into chemical energy.",
+        "The capital of France is Paris.",
+    ]
     with Store.open(":memory:") as store:
         e = embed(texts, model=minilm, store=store)
         assert e.shape == (4, 384) and e.dtype == np.float32

@@ -29,13 +29,18 @@ def ray_cluster():
 
 
 def _texts(store: Store) -> dict[tuple[str, int], str]:
-    return {(r["prompt_id"], r["sample_index"]): r["text"] for r in store.query("SELECT prompt_id, sample_index, text FROM samples")}
+    return {
+        (r["prompt_id"], r["sample_index"]): r["text"]
+        for r in store.query("SELECT prompt_id, sample_index, text FROM samples")
+    }
 
 
 def test_ray_gives_the_same_samples_as_local(ray_cluster, smollm):
     with Store.open(":memory:") as local, Store.open(":memory:") as remote:
         generate(smollm, PROMPTS, 3, local, PARAMS, seed=5, progress=False)
-        summary = generate(smollm, PROMPTS, 3, remote, PARAMS, seed=5, progress=False, executor="ray")
+        summary = generate(
+            smollm, PROMPTS, 3, remote, PARAMS, seed=5, progress=False, executor="ray"
+        )
         assert summary.generated == 18
         assert _texts(local) == _texts(remote)
 
@@ -67,7 +72,9 @@ def test_a_killed_worker_does_not_lose_samples(ray_cluster, smollm):
     log.setLevel(logging.INFO)
     try:
         with Store.open(":memory:") as st:
-            summary = generate(smollm, PROMPTS, 3, st, PARAMS, seed=9, progress=False, executor="ray")
+            summary = generate(
+                smollm, PROMPTS, 3, st, PARAMS, seed=9, progress=False, executor="ray"
+            )
             rows = st.query("SELECT key FROM samples")
     finally:
         log.removeHandler(handler)

@@ -27,6 +27,7 @@ from homogeny.experiments.evidence import (  # noqa: F401  (re-exported: the exp
 )
 from homogeny.store import Store
 
+
 @dataclass
 class ExperimentContext:
     """What an experiment may use: the store, the models named, the size and the seed.
@@ -44,14 +45,22 @@ class ExperimentContext:
     log: Callable[[str], None] = print
     options: dict[str, Any] = field(default_factory=dict)
 
-    def sample(self, model: str, prompts: Sequence[Any], samples: int, **params: Any) -> dict[str, list[dict[str, Any]]]:
+    def sample(
+        self, model: str, prompts: Sequence[Any], samples: int, **params: Any
+    ) -> dict[str, list[dict[str, Any]]]:
         """Generate (or read from cache) `samples` samples per prompt; return rows by prompt id."""
         from homogeny.generate.engine import generate_samples
 
         return generate_samples(
-            model=model, prompts=list(prompts), samples=samples, store=self.store,
-            seed=self.seed, progress=self.progress, executor=self.executor,
-            ray_address=self.ray_address, **params,
+            model=model,
+            prompts=list(prompts),
+            samples=samples,
+            store=self.store,
+            seed=self.seed,
+            progress=self.progress,
+            executor=self.executor,
+            ray_address=self.ray_address,
+            **params,
         )
 
     def embed(self, texts: Sequence[str]) -> Any:
@@ -93,12 +102,28 @@ class ExperimentContext:
         source = f"{caller.frame.f_globals.get('__name__', '?')}:{caller.function}"
         verdict = res.verdict if res.n_units >= min_n else "inconclusive"
         return Evidence(
-            claim=claim, question=question, metric=metric, sign=sign, effect=res.point,
-            ci_low=res.low, ci_high=res.high, n=res.n_units, verdict=verdict,  # type: ignore[arg-type]
-            rule=rule_text(threshold, predicted, min_n, res.method), plot=plot or {},
-            models=tuple(models), quick=self.quick, threshold=float(threshold),
-            predicted=predicted, unit=unit, subject=subject, source=source, role=role,
-            n_units=res.n_units, null_rate=res.null_rate, p_value=res.p_value,
+            claim=claim,
+            question=question,
+            metric=metric,
+            sign=sign,
+            effect=res.point,
+            ci_low=res.low,
+            ci_high=res.high,
+            n=res.n_units,
+            verdict=verdict,  # type: ignore[arg-type]
+            rule=rule_text(threshold, predicted, min_n, res.method),
+            plot=plot or {},
+            models=tuple(models),
+            quick=self.quick,
+            threshold=float(threshold),
+            predicted=predicted,
+            unit=unit,
+            subject=subject,
+            source=source,
+            role=role,
+            n_units=res.n_units,
+            null_rate=res.null_rate,
+            p_value=res.p_value,
             method=res.method,
         )
 
@@ -154,9 +179,7 @@ def _coerce(name: str, value: Any, current: Any) -> Any:
             return tuple(kind(v) for v in items)
         return type(current)(value)
     except (TypeError, ValueError):
-        raise HomogenyError(
-            f"option {name}={value!r} is not a {type(current).__name__}"
-        ) from None
+        raise HomogenyError(f"option {name}={value!r} is not a {type(current).__name__}") from None
 
 
 @dataclass(frozen=True)

@@ -177,10 +177,22 @@ def make_evidence(
     if extra.get("method"):
         rule = rule_text(threshold, predicted, min_n, extra["method"])
     return Evidence(
-        claim=claim, question=question, metric=metric, sign=sign, effect=eff,
-        ci_low=lo, ci_high=hi, n=int(n), verdict=verdict, rule=rule,
-        plot=plot or {}, models=tuple(models), quick=quick, threshold=float(threshold),
-        predicted=predicted, **extra,
+        claim=claim,
+        question=question,
+        metric=metric,
+        sign=sign,
+        effect=eff,
+        ci_low=lo,
+        ci_high=hi,
+        n=int(n),
+        verdict=verdict,
+        rule=rule,
+        plot=plot or {},
+        models=tuple(models),
+        quick=quick,
+        threshold=float(threshold),
+        predicted=predicted,
+        **extra,
     )
 
 
@@ -188,6 +200,15 @@ def not_testable(claim: str, question: str, metric: str, reason: str, **extra: A
     """A row whose study cannot run here (too few models, a missing capability): it carries
     the reason in `sign` and is never evidence either way."""
     return Evidence(
-        claim=claim, question=question, metric=metric, sign=reason, effect=0.0, ci_low=0.0,
-        ci_high=0.0, n=0, verdict="not testable", rule=f"not testable here: {reason}", **extra,
+        claim=claim,
+        question=question,
+        metric=metric,
+        sign=reason,
+        effect=0.0,
+        ci_low=0.0,
+        ci_high=0.0,
+        n=0,
+        verdict="not testable",
+        rule=f"not testable here: {reason}",
+        **extra,
     )

@@ -31,12 +31,14 @@ GREEDY = _frozen(temperature=0.0, top_p=1.0, min_p=0.0, top_k=0)
 # quick / full: they must match for the stage game to reuse C1's samples.
 INPUT_MAX_TOKENS: Mapping[bool, int] = MappingProxyType({True: 16, False: 32})
 
-PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType({
-    "full_distribution": FULL_DISTRIBUTION,
-    "hivemind_top_p": HIVEMIND_TOP_P,
-    "hivemind_min_p": HIVEMIND_MIN_P,
-    "greedy": GREEDY,
-})
+PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {
+        "full_distribution": FULL_DISTRIBUTION,
+        "hivemind_top_p": HIVEMIND_TOP_P,
+        "hivemind_min_p": HIVEMIND_MIN_P,
+        "greedy": GREEDY,
+    }
+)
 
 
 def preset(name: str) -> dict[str, Any]:

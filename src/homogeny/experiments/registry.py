@@ -19,14 +19,21 @@ def experiment(claim: str) -> Any:
     """An instance of the experiment for `claim` (c1..c7)."""
     key = claim.strip().lower()
     if key not in EXPERIMENTS:
-        raise HomogenyError(f"unknown claim {claim!r}{did_you_mean(key, list(EXPERIMENTS))}; use one of {', '.join(EXPERIMENTS)}")
+        raise HomogenyError(
+            f"unknown claim {claim!r}{did_you_mean(key, list(EXPERIMENTS))}; "
+            f"use one of {', '.join(EXPERIMENTS)}"
+        )
     module, _, cls = EXPERIMENTS[key].partition(":")
     return getattr(importlib.import_module(module), cls)()
 
 
 def run_in_store(
-    store: Store, claim: str, ctx: ExperimentContext, command: str = "run",
-    exp: Any = None, args: dict[str, Any] | None = None,
+    store: Store,
+    claim: str,
+    ctx: ExperimentContext,
+    command: str = "run",
+    exp: Any = None,
+    args: dict[str, Any] | None = None,
 ) -> list[Evidence]:
     """Run one claim inside an open store: a runs row, the experiment, its evidence replaced.
     `exp` defaults to the registered experiment for `claim`; `args` to the context's settings."""
@@ -66,8 +73,13 @@ def run_claims(
     out: list[Evidence] = []
     with Store.open(store_path) as store:
         ctx = ExperimentContext(
-            store=store, models=models, quick=quick, seed=seed, executor=executor,
-            ray_address=ray_address, options=options or {},
+            store=store,
+            models=models,
+            quick=quick,
+            seed=seed,
+            executor=executor,
+            ray_address=ray_address,
+            options=options or {},
             log=log or (lambda m: console.print(f"[dim]{m}[/]")),
         )
         for claim in claims:

@@ -24,8 +24,12 @@ def _get(row: Any, key: str, default: Any = None) -> Any:
 
 def _adjusted(rows: Sequence[Any]) -> list[str]:
     """Each row's verdict after Holm across `rows` (rows without a p-value keep theirs)."""
-    tested = [i for i, r in enumerate(rows) if _get(r, "p_value") is not None
-              and _get(r, "verdict") in ("supported", "contradicted", "inconclusive")]
+    tested = [
+        i
+        for i, r in enumerate(rows)
+        if _get(r, "p_value") is not None
+        and _get(r, "verdict") in ("supported", "contradicted", "inconclusive")
+    ]
     out = [str(_get(r, "verdict", "inconclusive")) for r in rows]
     if not tested:
         return out
@@ -47,27 +51,51 @@ def claim_verdicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     for claim in claims:
         mine = [r for r in rows if _get(r, "claim") == claim]
         primary = next((r for r in mine if _get(r, "role") == "primary"), None)
-        failed = [r for r in mine if _get(r, "role") == "precondition"
-                  and _get(r, "verdict") == "contradicted"]
+        failed = [
+            r
+            for r in mine
+            if _get(r, "role") == "precondition" and _get(r, "verdict") == "contradicted"
+        ]
         entry = {"claim": claim, "metric": None, "verdict": "no primary row", "reason": ""}
         if primary is not None:
-            entry.update({k: _get(primary, k) for k in (
-                "metric", "question", "effect", "ci_low", "ci_high", "unit", "n_units",
-                "null_rate", "p_value", "method", "threshold", "predicted", "subject")})
+            entry.update(
+                {
+                    k: _get(primary, k)
+                    for k in (
+                        "metric",
+                        "question",
+                        "effect",
+                        "ci_low",
+                        "ci_high",
+                        "unit",
+                        "n_units",
+                        "null_rate",
+                        "p_value",
+                        "method",
+                        "threshold",
+                        "predicted",
+                        "subject",
+                    )
+                }
+            )
             entry["verdict"] = _get(primary, "verdict")
             primaries.append(primary)
         if failed:
             entry["verdict"] = "not testable here"
             entry["reason"] = "precondition failed: " + "; ".join(
-                str(_get(r, "question")) for r in failed)
+                str(_get(r, "question")) for r in failed
+            )
         elif entry["verdict"] == "not testable":
             entry["verdict"] = "not testable here"
             entry["reason"] = str(_get(primary, "sign", ""))
         table.append(entry)
     adjusted = dict(zip([_get(p, "claim") for p in primaries], _adjusted(primaries)))
     for entry in table:
-        if entry["claim"] in adjusted and entry["verdict"] in ("supported", "contradicted",
-                                                                "inconclusive"):
+        if entry["claim"] in adjusted and entry["verdict"] in (
+            "supported",
+            "contradicted",
+            "inconclusive",
+        ):
             entry["verdict_unadjusted"] = entry["verdict"]
             entry["verdict"] = adjusted[entry["claim"]]
     return table

@@ -39,7 +39,9 @@ def _steps(top_logprobs: Iterable[Any]) -> list[np.ndarray]:
         if lp.size == 0:
             raise ParameterError(f"step {i} lists no alternatives")
         if np.any(lp > 1e-6):
-            raise ParameterError(f"step {i} has a logprob above 0 ({lp.max():.3g}); pass log-probabilities")
+            raise ParameterError(
+                f"step {i} has a logprob above 0 ({lp.max():.3g}); pass log-probabilities"
+            )
     return steps
 
 

@@ -109,9 +109,16 @@ def infer_mean(
             return Inference(point, point, point, 1.0, 1, "sign-flip exact", 0.0)
         pg, pl = sign_flip_pvalues(x - threshold)
         lo, hi = sign_flip_interval(x)
-        return Inference(point, min(lo, point), max(hi, point), _one_sided(pg, pl, predicted),
-                         n, "sign-flip exact", null_rate("sign-flip exact", n),
-                         _one_sided(pl, pg, predicted))
+        return Inference(
+            point,
+            min(lo, point),
+            max(hi, point),
+            _one_sided(pg, pl, predicted),
+            n,
+            "sign-flip exact",
+            null_rate("sign-flip exact", n),
+            _one_sided(pl, pg, predicted),
+        )
     means = _bootstrap_means(x, n_resamples, seed)
     return _from_resamples(point, means, threshold, predicted, n, "bootstrap")
 
@@ -136,20 +143,30 @@ def infer_nested(
     means = np.empty(n_resamples)
     for r in range(n_resamples):
         picks = rng.integers(0, len(arrays), size=len(arrays))
-        means[r] = np.mean([arrays[i][rng.integers(0, arrays[i].size, arrays[i].size)].mean()
-                            for i in picks])
-    return _from_resamples(float(outer.mean()), means, threshold, predicted, len(arrays),
-                           "hierarchical bootstrap")
+        means[r] = np.mean(
+            [arrays[i][rng.integers(0, arrays[i].size, arrays[i].size)].mean() for i in picks]
+        )
+    return _from_resamples(
+        float(outer.mean()), means, threshold, predicted, len(arrays), "hierarchical bootstrap"
+    )
 
 
-def _from_resamples(point: float, means: np.ndarray, threshold: float, predicted: Predicted,
-                    n: int, method: str) -> Inference:
+def _from_resamples(
+    point: float, means: np.ndarray, threshold: float, predicted: Predicted, n: int, method: str
+) -> Inference:
     lo, hi = np.percentile(means, [2.5, 97.5])
     pg = float((np.sum(means <= threshold) + 1) / (means.size + 1))
     pl = float((np.sum(means >= threshold) + 1) / (means.size + 1))
-    return Inference(point, min(float(lo), point), max(float(hi), point),
-                     _one_sided(pg, pl, predicted), n, method, null_rate("bootstrap", n),
-                     _one_sided(pl, pg, predicted))
+    return Inference(
+        point,
+        min(float(lo), point),
+        max(float(hi), point),
+        _one_sided(pg, pl, predicted),
+        n,
+        method,
+        null_rate("bootstrap", n),
+        _one_sided(pl, pg, predicted),
+    )
 
 
 @lru_cache(maxsize=256)

@@ -68,7 +68,12 @@ def bleu_tokens(text: str) -> list[str]:
     (Post 2018, "A Call for Clarity in Reporting BLEU Scores")."""
     line = text.replace("<skipped>", "").replace("-\n", "").replace("\n", " ")
     if "&" in line:
-        line = line.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        line = (
+            line.replace("&quot;", '"')
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+        )
     line = f" {line} "
     for pattern, repl in _13A_RULES:
         line = pattern.sub(repl, line)
@@ -82,7 +87,9 @@ class TokenTable:
     Written here because no library gives exact n-gram ids over millions of tokens without a
     Python loop: id_k(i) = unique-rank of (id_{k-1}(i), token(i+k-1)), built order by order."""
 
-    def __init__(self, tokens: np.ndarray, doc_of: np.ndarray, lengths: np.ndarray, vocab_size: int) -> None:
+    def __init__(
+        self, tokens: np.ndarray, doc_of: np.ndarray, lengths: np.ndarray, vocab_size: int
+    ) -> None:
         self.tokens = tokens
         self.doc_of = doc_of
         self.lengths = lengths
@@ -120,7 +127,8 @@ class TokenTable:
         return ids[self._valid_starts(order)] if ids.size else ids
 
     def doc_gram_counts(self, order: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(doc, gram, count) for every distinct n-gram of each document; grams relabelled 0..G-1."""
+        """(doc, gram, count) for every distinct n-gram of each document; grams relabelled
+        0..G-1."""
         ids = self._all_ids(order)
         if ids.size == 0:
             empty = np.zeros(0, dtype=np.int64)
@@ -158,14 +166,20 @@ def _as_char_sequences(token_lists: list[list[str]]) -> list[str] | list[list[in
     return ["".join(chr(i if i < _SURROGATES else i + 0x800) for i in seq) for seq in ids]
 
 
-def _pairwise_f1_sum(seqs: Sequence[str] | Sequence[list[int]], lengths: np.ndarray, workers: int) -> float:
+def _pairwise_f1_sum(
+    seqs: Sequence[str] | Sequence[list[int]], lengths: np.ndarray, workers: int
+) -> float:
     """Sum over ordered pairs i != j of ROUGE-L F1 = 2PR/(P+R), P = lcs/len_i, R = lcs/len_j."""
     n = len(seqs)
     total = 0.0
     for start in range(0, n, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, n)
         lcs = process.cdist(
-            seqs[start:stop], seqs[start:], scorer=LCSseq.similarity, dtype=np.int32, workers=workers
+            seqs[start:stop],
+            seqs[start:],
+            scorer=LCSseq.similarity,
+            dtype=np.int32,
+            workers=workers,
         ).astype(np.float64)
         len_i = lengths[start:stop, None].astype(np.float64)
         len_j = lengths[None, start:].astype(np.float64)
@@ -202,11 +216,17 @@ def _bleu_homogenization_scores(texts: list[str], max_n: int = 4) -> np.ndarray:
     sys_len = lengths.sum() - lengths
     ref_len = (n - 1) * lengths
     with np.errstate(divide="ignore", invalid="ignore"):
-        bp = np.where(sys_len > ref_len, 1.0, np.where(sys_len > 0, np.exp(1 - ref_len / np.where(sys_len > 0, sys_len, 1)), 0.0))
+        bp = np.where(
+            sys_len > ref_len,
+            1.0,
+            np.where(sys_len > 0, np.exp(1 - ref_len / np.where(sys_len > 0, sys_len, 1)), 0.0),
+        )
     return np.asarray(geo_mean * bp)
 
 
-def _matches_with_others(docs: np.ndarray, grams: np.ndarray, counts: np.ndarray, n_docs: int) -> np.ndarray:
+def _matches_with_others(
+    docs: np.ndarray, grams: np.ndarray, counts: np.ndarray, n_docs: int
+) -> np.ndarray:
     """For each doc i: sum over its n-grams g of sum over j != i of min(c_j(g), c_i(g)).
 
     sum_j min(c_j, c) = sum_{t=1..c} #{j : c_j >= t}, so one pass per count level suffices."""
@@ -285,7 +305,9 @@ def ngram_diversity_score(texts: Sequence[str], num_n: int = 4, digits: int | No
     return _round(_ngram_diversity(table, num_n), digits)
 
 
-def ngram_diversity_score_per_document(texts: Sequence[str], num_n: int = 4, digits: int | None = 3) -> float:
+def ngram_diversity_score_per_document(
+    texts: Sequence[str], num_n: int = 4, digits: int | None = 3
+) -> float:
     """N-gram diversity with n-grams taken inside each document only (same single-space
     tokenisation as the reference definition; the fix `diversity` made upstream): sum over
     n = 1..num_n of #distinct n-grams / #n-grams, pooled over documents."""
@@ -355,7 +377,11 @@ def self_bleu(texts: Sequence[str], max_n: int = 4, digits: int | None = None) -
     closest = _closest_other_lengths(lengths)
     hyp = lengths.astype(np.float64)
     with np.errstate(divide="ignore"):
-        bp = np.where(hyp > closest, 1.0, np.where(hyp == 0, 0.0, np.exp(1 - closest / np.where(hyp == 0, 1, hyp))))
+        bp = np.where(
+            hyp > closest,
+            1.0,
+            np.where(hyp == 0, 0.0, np.exp(1 - closest / np.where(hyp == 0, 1, hyp))),
+        )
     scores = np.where(no_unigram_match, 0.0, bp * np.exp(log_p))
     return _round(float(scores.mean()), digits)
 

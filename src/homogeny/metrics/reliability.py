@@ -36,7 +36,9 @@ def _items(item_scores: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
     if not np.all(np.isfinite(x)):
         raise ParameterError("item scores contain NaN or infinity; drop or impute them first")
     if np.any(x.std(axis=0) == 0):
-        raise ParameterError("an item is constant across observations; its correlations are undefined")
+        raise ParameterError(
+            "an item is constant across observations; its correlations are undefined"
+        )
     return x
 
 
@@ -46,7 +48,9 @@ def _correlations(x: np.ndarray, absolute: bool = False) -> np.ndarray:
 
 
 # ---- alpha ---------------------------------------------------------------------------------
-def cronbach_alpha(item_scores: np.ndarray | Sequence[Sequence[float]], standardized: bool = False) -> float:
+def cronbach_alpha(
+    item_scores: np.ndarray | Sequence[Sequence[float]], standardized: bool = False
+) -> float:
     """Cronbach's alpha (Cronbach 1951): k/(k-1) * (1 - sum of item variances / variance of
     the total score). standardized=True: the same on the correlation matrix R,
     k/(k-1) * (1 - k / sum(R)), i.e. k rbar / (1 + (k-1) rbar)."""
@@ -112,11 +116,16 @@ def factor_loadings(r: np.ndarray, n_factors: int = 1, method: str = "minres") -
     if method not in ("minres", "ml"):
         raise ParameterError(f"unknown factor method {method!r}; use 'minres' or 'ml'")
     from scipy.optimize import minimize  # imported on use: scipy.optimize is slow to import
+
     start = 1 - _smc(r)
     objective = _ml_objective if method == "ml" else _minres_objective
     res = minimize(
-        objective, start, args=(r, n_factors), method="L-BFGS-B",
-        bounds=[(0.005, 1.0)] * r.shape[0], options={"maxiter": 1000},
+        objective,
+        start,
+        args=(r, n_factors),
+        method="L-BFGS-B",
+        bounds=[(0.005, 1.0)] * r.shape[0],
+        options={"maxiter": 1000},
     )
     psi = res.x
     if method == "ml":
@@ -168,7 +177,9 @@ def oblimin(loadings: np.ndarray, max_iter: int = 500, tol: float = 1e-5) -> np.
 
 
 # ---- omega ---------------------------------------------------------------------------------
-def mcdonalds_omega(item_scores: np.ndarray | Sequence[Sequence[float]], method: str = "minres") -> float:
+def mcdonalds_omega(
+    item_scores: np.ndarray | Sequence[Sequence[float]], method: str = "minres"
+) -> float:
     """McDonald's omega total for a one-factor model (McDonald 1999, "Test Theory", eq. 6.20b):
     (sum lambda)^2 / ((sum lambda)^2 + sum psi), lambda the standardised loadings of a single
     common factor fitted to the item correlation matrix (minres or ml) and psi = 1 - lambda^2.
@@ -251,8 +262,11 @@ def judge_reliability(
     omega = omega_total_group_factors(x) if k > 1 else math.nan
     weight = n_constant + k
     return JudgeReliability(
-        alpha=(n_constant + k * alpha) / weight, omega=(n_constant + k * omega) / weight,
-        n_items=k, n_constant=n_constant, n_dropped=n_dropped,
+        alpha=(n_constant + k * alpha) / weight,
+        omega=(n_constant + k * omega) / weight,
+        n_items=k,
+        n_constant=n_constant,
+        n_dropped=n_dropped,
     )
 
 
@@ -262,7 +276,9 @@ def _columns(verdicts: Mapping[str, Sequence[float]] | np.ndarray) -> list[np.nd
     else:
         arr = np.asarray(verdicts, dtype=np.float64)
         if arr.ndim != 2:
-            raise ParameterError(f"verdicts must be 2-d (replications, questions), got shape {arr.shape}")
+            raise ParameterError(
+                f"verdicts must be 2-d (replications, questions), got shape {arr.shape}"
+            )
         cols = list(arr.T)
     if len({c.size for c in cols}) > 1:
         raise ParameterError("every question needs the same number of replications")

@@ -17,7 +17,9 @@ def _paired(x: np.ndarray, y: np.ndarray, minimum: int) -> tuple[np.ndarray, np.
     if a.ndim != 2 or b.ndim != 2:
         raise ParameterError(f"X and Y must be 2-d (n_inputs, dim); got {a.shape} and {b.shape}")
     if a.shape[0] != b.shape[0]:
-        raise ParameterError(f"X and Y must have the same rows (inputs): {a.shape[0]} vs {b.shape[0]}")
+        raise ParameterError(
+            f"X and Y must have the same rows (inputs): {a.shape[0]} vs {b.shape[0]}"
+        )
     if a.shape[0] < minimum:
         raise ParameterError(f"need at least {minimum} inputs, got {a.shape[0]}")
     return a, b

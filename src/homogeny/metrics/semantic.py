@@ -29,7 +29,9 @@ def normalize_rows(x: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
     """Rows scaled to unit L2 norm (float64); all-zero rows stay zero."""
     arr = np.asarray(x, dtype=np.float64)
     if arr.ndim != 2:
-        raise ParameterError(f"embeddings must be a 2-d array (n_texts, dim), got shape {arr.shape}")
+        raise ParameterError(
+            f"embeddings must be a 2-d array (n_texts, dim), got shape {arr.shape}"
+        )
     norms = np.linalg.norm(arr, axis=1, keepdims=True)
     return arr / np.where(norms == 0, 1.0, norms)
 

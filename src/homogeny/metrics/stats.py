@@ -82,17 +82,24 @@ def bootstrap_ci(
     values = _resampled_statistics(on_indices, n, n_resamples, seed)
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
-    low, high = min(float(low), point), max(float(high), point)  # a skewed bootstrap may miss the point
+    low, high = (
+        min(float(low), point),
+        max(float(high), point),
+    )  # a skewed bootstrap may miss the point
     return BootstrapResult(point=point, low=low, high=high, confidence=confidence, n=n)
 
 
-def _resampled_statistics(on_indices: Callable[[np.ndarray], float], n: int, n_resamples: int, seed: int) -> np.ndarray:
+def _resampled_statistics(
+    on_indices: Callable[[np.ndarray], float], n: int, n_resamples: int, seed: int
+) -> np.ndarray:
     """statistic on n_resamples index resamples. Drawn here rather than by scipy.stats.bootstrap,
     which needs numeric arrays and materialises every resample at once."""
     if n_resamples < 1:
         raise ParameterError(f"n_resamples must be >= 1, got {n_resamples}")
     rng = np.random.default_rng(seed)
-    return np.array([on_indices(rng.integers(0, n, size=n)) for _ in range(n_resamples)], dtype=np.float64)
+    return np.array(
+        [on_indices(rng.integers(0, n, size=n)) for _ in range(n_resamples)], dtype=np.float64
+    )
 
 
 def paired_difference_ci(
@@ -107,8 +114,11 @@ def paired_difference_ci(
     (a_i, b_i measured on the same unit, e.g. the same prompt), pairs resampled together."""
     xa, xb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return bootstrap_ci(
-        lambda u, v: float(statistic(u)) - float(statistic(v)), (xa, xb),
-        n_resamples=n_resamples, seed=seed, confidence=confidence,
+        lambda u, v: float(statistic(u)) - float(statistic(v)),
+        (xa, xb),
+        n_resamples=n_resamples,
+        seed=seed,
+        confidence=confidence,
     )
 
 
@@ -136,8 +146,14 @@ def permutation_test(
     from scipy import stats as sps  # imported on use: scipy.stats takes ~1 s to import
 
     res = sps.permutation_test(
-        (xa, xb), mean_difference, permutation_type="samples" if paired else "independent",
-        vectorized=True, n_resamples=n_resamples, alternative="two-sided",
+        (xa, xb),
+        mean_difference,
+        permutation_type="samples" if paired else "independent",
+        vectorized=True,
+        n_resamples=n_resamples,
+        alternative="two-sided",
         random_state=np.random.default_rng(seed),
     )
-    return TestResult(statistic=float(res.statistic), pvalue=float(res.pvalue), n_resamples=n_resamples)
+    return TestResult(
+        statistic=float(res.statistic), pvalue=float(res.pvalue), n_resamples=n_resamples
+    )
