@@ -22,7 +22,6 @@ shares among correct samples.
 from __future__ import annotations
 
 import copy
-import math
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from homogeny.metrics.passk import pass_at_k
 from homogeny.toy import arithmetic, gpt
 
 FILTERS = ("none", "majority", "self_verifier", "ground_truth", "past_checkpoint", "exact_checker")
@@ -40,7 +40,8 @@ ALPHABET = "0123456789+=; ans"
 
 @dataclass(frozen=True)
 class SelfTrainConfig:
-    """Sizes of one self-training study (defaults: about a minute per seed and filter on 2 cores)."""
+    """Sizes of one self-training study (defaults: about a minute per seed and filter on 2
+    cores)."""
 
     model_size: str = "small"
     digits: int = 2
@@ -82,15 +83,8 @@ class RoundMetrics:
     kept_accuracy: float = float("nan")
 
 
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n samples with c correct (Chen et al. 2021, "Evaluating Large
-    Language Models Trained on Code", arXiv 2107.03374): 1 - C(n-c, k) / C(n, k)."""
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
-
-
 def tokenizer() -> gpt.CharTokenizer:
+    """The character tokenizer of the addition task (digits, '+', '=', ';', 'ans')."""
     return gpt.CharTokenizer(ALPHABET)
 
 
@@ -103,7 +97,8 @@ def ground_truth_texts(n: int, config: SelfTrainConfig, seed: int) -> list[str]:
 
 
 def pretrain(config: SelfTrainConfig, seed: int) -> tuple[gpt.GPT, gpt.CharTokenizer, list[float]]:
-    """Train the round-0 model on ground-truth solutions in every style; returns the loss curve too."""
+    """Train the round-0 model on ground-truth solutions in every style; returns the loss
+    curve too."""
     tok = tokenizer()
     block = 2 * config.digits + 3 + config.max_new_tokens
     model = gpt.GPT(
