@@ -44,7 +44,9 @@ TOK = CharTokenizer(ALPHABET)
 
 
 def tiny_model(seed: int = 0, block_size: int = 96) -> GPT:
-    return GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, init_seed=seed, **SIZES["tiny"]))
+    return GPT(
+        GPTConfig(vocab_size=TOK.vocab_size, block_size=block_size, init_seed=seed, **SIZES["tiny"])
+    )
 
 
 def test_tokenizer_round_trip_and_specials() -> None:
@@ -58,7 +60,8 @@ def test_tokenizer_round_trip_and_specials() -> None:
 
 def test_sizes_grow() -> None:
     counts = [tiny_model().num_params()] + [
-        GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=64, **SIZES[s])).num_params() for s in ("small", "medium")
+        GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=64, **SIZES[s])).num_params()
+        for s in ("small", "medium")
     ]
     assert counts == sorted(counts) and len(set(counts)) == 3
 
@@ -93,15 +96,20 @@ def _greedy_by_full_recompute(model: GPT, prompt: list[int], steps: int) -> list
         seq.append(int(logits[0, -1].argmax()))
         if seq[-1] == EOS:
             break
-    return seq[len(prompt):]
+    return seq[len(prompt) :]
 
 
 def test_cached_batched_generation_matches_full_recompute() -> None:
     """Left padding, position ids and the KV cache must not change what the model computes."""
     model = tiny_model(seed=4)
     train_lm(model, TOK, pretraining_corpus(200, {"code": 1.0}, seed=0), 20, 8, seed=0)
-    prompts = [[BOS] + TOK.encode(p) for p in ("Ann has 5 eggs. How many?\n", "Sam has 12 cards, loses 3.\n", "x=")]
-    batched = generate_ids(model, prompts, temperature=0.0, max_new_tokens=12, generator=torch.Generator())
+    prompts = [
+        [BOS] + TOK.encode(p)
+        for p in ("Ann has 5 eggs. How many?\n", "Sam has 12 cards, loses 3.\n", "x=")
+    ]
+    batched = generate_ids(
+        model, prompts, temperature=0.0, max_new_tokens=12, generator=torch.Generator()
+    )
     for p, got in zip(prompts, batched):
         assert got == _greedy_by_full_recompute(model, p, 12)
 
@@ -137,6 +145,7 @@ def test_hidden_states_per_layer() -> None:
 
 
 # ---- arithmetic tasks --------------------------------------------------------------------
+
 
 def test_problems_are_consistent_and_seeded() -> None:
     problems = make_problems(50, seed=1, max_operand=9)
@@ -174,7 +183,10 @@ def test_format_classifier_and_answer_extraction(text: str, fmt: str, answer: in
 
 def test_corpus_mix_ratio() -> None:
     docs = pretraining_corpus(2000, {"code": 0.2, "tagged": 0.3, "nl": 0.5}, seed=0)
-    shares = {f: sum(classify_format(d.split("\n", 1)[1]) == f for d in docs) / len(docs) for f in ("code", "tagged", "nl")}
+    shares = {
+        f: sum(classify_format(d.split("\n", 1)[1]) == f for d in docs) / len(docs)
+        for f in ("code", "tagged", "nl")
+    }
     assert shares["code"] == pytest.approx(0.2, abs=0.03)
     assert shares["tagged"] == pytest.approx(0.3, abs=0.03)
     assert shares["nl"] == pytest.approx(0.5, abs=0.03)
@@ -197,5 +209,7 @@ def test_addition_styles() -> None:
     assert classify_addition_style("12+3") == "other"
     assert extract_addition_answer("7+8=15;ans") is None
     for q in addition_problems(200, seed=0, digits=3):
-        assert {classify_addition_style(t) for t in addition_solutions(q).values()} == set(ADDITION_STYLES)
+        assert {classify_addition_style(t) for t in addition_solutions(q).values()} == set(
+            ADDITION_STYLES
+        )
         assert all(extract_addition_answer(t) == q.answer for t in addition_solutions(q).values())

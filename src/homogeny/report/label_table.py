@@ -85,10 +85,9 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
     # C2: RL format collapse (tiny models trained here)
     _l(
         r"dominant_share_gain_first_epoch",
-        "growth of the winning format in the first RL epoch", SHARE,
-        "the winning format did not grow",
-        "in the first RL epoch the winning format gained {effect} of the samples",
-        threshold="0.05: above the noise of a share measured on the evaluation samples",
+        "growth of the leading format in the first RL epoch", SHARE,
+        "the leading format's share did not grow",
+        "in the first RL epoch the leading format's share grew by {effect} of the samples",
         trained_here=True,
     ),
     _l(

@@ -56,7 +56,9 @@ class Problem:
         return str(self.start) + "".join(f"{op}{v}" for op, v in self.steps)
 
 
-def make_problems(n: int, seed: int = 0, max_operand: int = 20, max_steps: int = 2) -> list[Problem]:
+def make_problems(
+    n: int, seed: int = 0, max_operand: int = 20, max_steps: int = 2
+) -> list[Problem]:
     """`n` random word problems with operands in [1, max_operand] and 1..max_steps operations;
     subtractions never go below zero."""
     rng = random.Random(seed)
@@ -99,7 +101,9 @@ def format_solution(problem: Problem, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
 
 
-def pretraining_corpus(n: int, mix: Mapping[str, float], seed: int = 0, max_operand: int = 20) -> list[str]:
+def pretraining_corpus(
+    n: int, mix: Mapping[str, float], seed: int = 0, max_operand: int = 20
+) -> list[str]:
     """`n` documents (prompt + solution), the solution format drawn with probabilities `mix`."""
     unknown = set(mix) - set(FORMATS)
     if unknown:
@@ -176,15 +180,22 @@ def _run_tiny_program(text: str) -> int | None:
         return None
     env: dict[str, int] = {}
     for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+        if (
+            isinstance(stmt, ast.Assign)
+            and len(stmt.targets) == 1
+            and isinstance(stmt.targets[0], ast.Name)
+        ):
             value = _int_expr(stmt.value, env)
             if value is None:
                 return None
             env[stmt.targets[0].id] = value
         elif (
-            isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
-            and isinstance(stmt.value.func, ast.Name) and stmt.value.func.id == "print"
-            and len(stmt.value.args) == 1 and not stmt.value.keywords
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Call)
+            and isinstance(stmt.value.func, ast.Name)
+            and stmt.value.func.id == "print"
+            and len(stmt.value.args) == 1
+            and not stmt.value.keywords
         ):
             return _int_expr(stmt.value.args[0], env)
         else:
@@ -261,8 +272,10 @@ def format_addition(problem: AdditionProblem, style: str) -> str:
         return ";".join(steps) + f";ans {s}"
     if style == "chunks":
         high_a, high_b, low_a, low_b = a - a % 10, b - b % 10, a % 10, b % 10
-        return f"{high_a}+{high_b}={high_a + high_b};{low_a}+{low_b}={low_a + low_b};" \
-               f"{high_a + high_b}+{low_a + low_b}={s};ans {s}"
+        return (
+            f"{high_a}+{high_b}={high_a + high_b};{low_a}+{low_b}={low_a + low_b};"
+            f"{high_a + high_b}+{low_a + low_b}={s};ans {s}"
+        )
     if style == "split":
         high_b, low_b = b - b % 10, b % 10
         return f"{a}+{high_b}={a + high_b};{a + high_b}+{low_b}={s};ans {s}"

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from homogeny.metrics.passk import pass_at_k
 from homogeny.toy.arithmetic import FORMATS, Problem, classify_format, extract_answer
 from homogeny.toy.gpt import (
     BOS,
@@ -43,16 +44,6 @@ def correctness_reward(problem: Problem, text: str) -> float:
 
 # ---- metrics over samples ----------------------------------------------------------------
 
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n samples with c correct (Chen et al. 2021, arXiv 2107.03374):
-    1 - C(n-c, k) / C(n, k), computed as a stable product. Hand-written: three lines, and no
-    maintained package exposes it on its own."""
-    if k > n:
-        raise ValueError(f"pass@k needs k <= n, got k={k}, n={n}")
-    if n - c < k:
-        return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
-
 
 def majority_correct(answers: Sequence[int | None], truth: int) -> bool:
     """Majority vote over the stated answers (None ignored; ties go to the answer seen first)."""
@@ -70,7 +61,9 @@ def format_shares(texts: Sequence[str]) -> dict[str, float]:
     return {f: counts.get(f, 0) / max(1, len(texts)) for f in ALL_FORMATS}
 
 
-def group_metrics(problems: Sequence[Problem], groups: Sequence[Sequence[str]], k: int) -> dict[str, Any]:
+def group_metrics(
+    problems: Sequence[Problem], groups: Sequence[Sequence[str]], k: int
+) -> dict[str, Any]:
     """pass@1, pass@k, majority@(all samples), distinct-output ratio, format shares and
     per-format accuracy, averaged over problems; `groups[i]` are the samples of problems[i]."""
     p1, pk, maj, distinct = [], [], [], []
@@ -98,6 +91,7 @@ def group_metrics(problems: Sequence[Problem], groups: Sequence[Sequence[str]], 
 
 
 # ---- training loop ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RLConfig:
@@ -135,7 +129,11 @@ class RLResult:
         for row in self.steps:
             for fmt in FORMATS:
                 if row["shares"][fmt] >= thr:
-                    return {"format": fmt, "step": row["step"], "epoch_fraction": row["step"] / self.steps_per_epoch}
+                    return {
+                        "format": fmt,
+                        "step": row["step"],
+                        "epoch_fraction": row["step"] / self.steps_per_epoch,
+                    }
         return None
 
     def eval_at_epoch(self, epoch: float) -> dict[str, Any]:
@@ -144,8 +142,11 @@ class RLResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "config": self.config, "steps_per_epoch": self.steps_per_epoch, "steps": self.steps,
-            "evals": self.evals, "first_crossing": self.first_crossing(),
+            "config": self.config,
+            "steps_per_epoch": self.steps_per_epoch,
+            "steps": self.steps,
+            "evals": self.evals,
+            "first_crossing": self.first_crossing(),
         }
 
 
@@ -170,18 +171,27 @@ def rl_finetune(
     opt = torch.optim.Adam(model.parameters(), lr=config.lr)
     gen = torch.Generator().manual_seed(config.seed)
     order = _prompt_order(len(problems), total * config.prompts_per_step, config.seed)
-    result.evals.append(evaluate(model, tokenizer, eval_problems, config, step=0, steps_per_epoch=steps_per_epoch))
+    result.evals.append(
+        evaluate(model, tokenizer, eval_problems, config, step=0, steps_per_epoch=steps_per_epoch)
+    )
     for step in range(total):
-        batch = [problems[i] for i in order[step * config.prompts_per_step : (step + 1) * config.prompts_per_step]]
+        batch = [
+            problems[i]
+            for i in order[step * config.prompts_per_step : (step + 1) * config.prompts_per_step]
+        ]
         row = grpo_step(model, reference, opt, tokenizer, batch, config, reward, gen)
         row.update(step=step + 1, epoch=(step + 1) / steps_per_epoch)
         result.steps.append(row)
         if (step + 1) % eval_every == 0 or step + 1 == total:
-            result.evals.append(evaluate(model, tokenizer, eval_problems, config, step + 1, steps_per_epoch))
+            result.evals.append(
+                evaluate(model, tokenizer, eval_problems, config, step + 1, steps_per_epoch)
+            )
             if log:
                 e = result.evals[-1]
-                log(f"  step {step + 1}/{total} pass@1 {e['pass@1']:.2f} shares "
-                    + " ".join(f"{f}={e['shares'][f]:.2f}" for f in ALL_FORMATS))
+                log(
+                    f"  step {step + 1}/{total} pass@1 {e['pass@1']:.2f} shares "
+                    + " ".join(f"{f}={e['shares'][f]:.2f}" for f in ALL_FORMATS)
+                )
     model.eval()
     return result
 
@@ -220,7 +230,9 @@ def grpo_step(
     prompts = [[BOS] + tokenizer.encode(p.prompt) for p in batch for _ in range(G)]
     comps = generate_ids(model, prompts, config.temperature, config.max_new_tokens, gen)
     texts = [tokenizer.decode(c) for c in comps]
-    rewards = torch.tensor([reward(p, t) for p, t in zip((p for p in batch for _ in range(G)), texts)])
+    rewards = torch.tensor(
+        [reward(p, t) for p, t in zip((p for p in batch for _ in range(G)), texts)]
+    )
     advantages = _group_advantages(rewards.view(len(batch), G), config.scale_by_std).reshape(-1)
     model.train()
     logp = completion_logprobs(model, prompts, comps)
@@ -275,7 +287,10 @@ def evaluate(
     gen = torch.Generator().manual_seed(10_007 + config.seed)
     k = config.eval_k
     prompts = [[BOS] + tokenizer.encode(p.prompt) for p in problems for _ in range(k)]
-    texts = [tokenizer.decode(c) for c in generate_ids(model, prompts, config.temperature, config.max_new_tokens, gen)]
+    texts = [
+        tokenizer.decode(c)
+        for c in generate_ids(model, prompts, config.temperature, config.max_new_tokens, gen)
+    ]
     groups = [texts[i * k : (i + 1) * k] for i in range(len(problems))]
     metrics = group_metrics(problems, groups, k=k)
     metrics.update(step=step, epoch=step / steps_per_epoch, examples=[g[0] for g in groups[:3]])
