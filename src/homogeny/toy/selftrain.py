@@ -40,7 +40,8 @@ ALPHABET = "0123456789+=; ans"
 
 @dataclass(frozen=True)
 class SelfTrainConfig:
-    """Sizes of one self-training study (defaults: about a minute per seed and filter on 2 cores)."""
+    """Sizes of one self-training study (defaults: about a minute per seed and filter on 2
+    cores)."""
 
     model_size: str = "small"
     digits: int = 2
@@ -83,6 +84,7 @@ class RoundMetrics:
 
 
 def tokenizer() -> gpt.CharTokenizer:
+    """The character tokenizer of the addition task (digits, '+', '=', ';', 'ans')."""
     return gpt.CharTokenizer(ALPHABET)
 
 
@@ -95,7 +97,8 @@ def ground_truth_texts(n: int, config: SelfTrainConfig, seed: int) -> list[str]:
 
 
 def pretrain(config: SelfTrainConfig, seed: int) -> tuple[gpt.GPT, gpt.CharTokenizer, list[float]]:
-    """Train the round-0 model on ground-truth solutions in every style; returns the loss curve too."""
+    """Train the round-0 model on ground-truth solutions in every style; returns the loss
+    curve too."""
     tok = tokenizer()
     block = 2 * config.digits + 3 + config.max_new_tokens
     model = gpt.GPT(
