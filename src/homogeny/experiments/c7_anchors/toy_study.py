@@ -15,6 +15,7 @@ import numpy as np
 
 from homogeny.experiments.base import Evidence, ExperimentContext, PrimaryRule
 from homogeny.toy import selftrain
+from homogeny.toy.checkpoints import checkpoint_folder
 
 if TYPE_CHECKING:
     from homogeny.experiments.c7_anchors.plan import AnchorsPlan
@@ -39,7 +40,7 @@ def toy_histories(ctx: ExperimentContext, plan: AnchorsPlan) -> Histories:
     config = plan.toy_config()
     histories: Histories = {f: [] for f in selftrain.FILTERS}
     curves: dict[str, list[float]] = {}
-    folder = checkpoint_folder(ctx, plan)
+    folder = checkpoint_folder(ctx, CLAIM) if plan.checkpoints else None
     model = tok = None
     for seed in seeds(ctx, plan):
         if model is None or not plan.shared_pretraining:
@@ -201,14 +202,3 @@ def _seed_plot(ctx: ExperimentContext, values: np.ndarray) -> dict[str, list]:
         "labels": [f"seed {ctx.seed + i}" for i in range(values.size)],
         "values": values.tolist(),
     }
-
-
-def checkpoint_folder(ctx: ExperimentContext, plan: AnchorsPlan) -> Path | None:
-    """Where trained checkpoints go: a folder beside a file store (none for an in-memory
-    store, or when the plan's `checkpoints` is off)."""
-    path = getattr(ctx.store, "path", ":memory:")
-    if path == ":memory:" or not plan.checkpoints:
-        return None
-    folder = Path(path).resolve().parent / f"{Path(path).stem}_checkpoints" / CLAIM
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
