@@ -66,7 +66,7 @@ def completed(store: Store, claim: str, ctx: ExperimentContext) -> bool:
 def run_thesis(store: Store, ctx: ExperimentContext) -> list[Evidence]:
     """Claim T in its own runs row: stage decomposition, then counter-pressures."""
     from homogeny.experiments.registry import run_in_store
-    from homogeny.experiments.stages import Thesis
+    from homogeny.experiments.thesis import Thesis
 
     return run_in_store(store, THESIS, ctx, command="audit", exp=Thesis(), args=settings(ctx))
 

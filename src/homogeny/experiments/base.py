@@ -221,7 +221,7 @@ class Experiment:
 
     def plan(self, ctx: ExperimentContext) -> Plan:
         """The plan for this run: quick or full, with the context's options applied."""
-        return self.Plan.for_run(ctx.quick, ctx.options)
+        return self.Plan.for_run(ctx.quick, claim_options(ctx.options, self.claim))
 
     def measure(self, ctx: ExperimentContext, plan: Any) -> Iterator[Evidence]:
         """Generate (through ctx.sample), measure and yield this claim's evidence rows."""
@@ -232,6 +232,18 @@ class Experiment:
         rows = list(self.measure(ctx, self.plan(ctx)))
         check_primary(self, rows)
         return rows
+
+
+def claim_options(options: dict[str, Any], claim: str) -> dict[str, Any]:
+    """The options meant for `claim`: `{claim: {...}}` when options are given per claim (an
+    audit), else the flat options of a single-claim run."""
+    from homogeny.experiments.claims import CLAIM_IDS, THESIS
+
+    ids = {*CLAIM_IDS, THESIS.id, THESIS.id.lower()}
+    if any(k in ids for k in options):
+        mine = options.get(claim) or options.get(claim.lower()) or options.get(claim.upper())
+        return dict(mine) if isinstance(mine, dict) else {}
+    return dict(options)
 
 
 def check_primary(exp: Experiment, rows: Sequence[Evidence]) -> None:
