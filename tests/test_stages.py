@@ -8,19 +8,21 @@ import math
 import numpy as np
 import pytest
 
-from homogeny.experiments.counter_pressures import (
+from homogeny.experiments.thesis.counter_pressures import (
     novelty_rerank,
     parse_verbalised,
     seed_anchor,
     verbalised_answers,
 )
-from homogeny.experiments.quality import acceptable, answer_correct
-from homogeny.experiments.stages import (
+from homogeny.experiments.thesis.quality import acceptable, answer_correct
+from homogeny.experiments.thesis.stages import (
     cross_source_similarity,
     decompose,
+    leading_gap,
     random_pair_similarity,
     shapley_values,
     text_similarity,
+    unit_shapley,
 )
 
 # ---- Shapley values, computed by hand ----------------------------------------------------
@@ -64,14 +66,19 @@ def test_decompose_is_efficient_and_bootstraps_every_share() -> None:
     for v, lo, hi in zip(d.shapley, d.low, d.high):
         assert lo <= v <= hi and lo < hi
     assert [c["toggles"] for c in d.configs] == [
-        {"x": False, "y": False}, {"x": True, "y": False}, {"x": False, "y": True}, {"x": True, "y": True}
+        {"x": False, "y": False},
+        {"x": True, "y": False},
+        {"x": False, "y": True},
+        {"x": True, "y": True},
     ]
 
 
 # ---- the measurement on controlled outputs ----------------------------------------------
 
 
-def _outputs(identical: bool, rng: np.random.Generator, requests: int = 6, users: int = 4, dim: int = 32):
+def _outputs(
+    identical: bool, rng: np.random.Generator, requests: int = 6, users: int = 4, dim: int = 32
+):
     """Embeddings of every user's answer to every request: random directions, or, when
     `identical`, one answer per request that every user gets."""
     rows, reqs, srcs = [], [], []
@@ -98,7 +105,9 @@ def test_a_toggle_that_makes_outputs_identical_gets_all_the_attribution() -> Non
     values = np.array([[per_config[bool(mask & 1)][r] for mask in range(4)] for r in requests])
     d = decompose(players, values, np.array([chance[r] for r in requests]), n_boot=200)
     share = dict(zip(d.stages, d.shapley))
-    assert share["flatten"] > 0.9  # identical answers: cross-user cosine 1 vs about 0 for random ones
+    assert (
+        share["flatten"] > 0.9
+    )  # identical answers: cross-user cosine 1 vs about 0 for random ones
     assert share["noop"] == pytest.approx(0.0, abs=1e-12)
     assert share["flatten"] == pytest.approx(d.total - share["pretraining (base level)"])
 
@@ -123,10 +132,19 @@ def test_text_similarity_is_one_for_identical_strings() -> None:
 
 
 def test_parse_verbalised_numbered_lines_and_paper_format() -> None:
-    reply = "Here you go:\n1. Whiskers (probability: 0.4)\n2) Luna (p=0.35)\n3. Mochi\n4. <answer>\nThanks!"
-    assert parse_verbalised(reply) == [("Whiskers", 0.4), ("Luna", 0.35), ("Mochi", None)]  # the copied slot is dropped
-    xml = "<response><text>Rain falls.</text><probability>0.7</probability></response>" \
-          "<response><text>Clouds cry.</text><probability>0.3</probability></response>"
+    reply = (
+        "Here you go:\n1. Whiskers (probability: 0.4)\n2) Luna (p=0.35)\n3. Mochi\n"
+        "4. <answer>\nThanks!"  # the copied slot is dropped
+    )
+    assert parse_verbalised(reply) == [
+        ("Whiskers", 0.4),
+        ("Luna", 0.35),
+        ("Mochi", None),
+    ]
+    xml = (
+        "<response><text>Rain falls.</text><probability>0.7</probability></response>"
+        "<response><text>Clouds cry.</text><probability>0.3</probability></response>"
+    )
     assert parse_verbalised(xml) == [("Rain falls.", 0.7), ("Clouds cry.", 0.3)]
     assert parse_verbalised("no list here") == []
 
@@ -157,6 +175,57 @@ def test_answer_check_matches_whole_words_and_aliases() -> None:
     assert not answer_correct("3.12 apples", "12")
 
 
+def test_a_list_of_guesses_is_not_a_right_answer() -> None:
+    q = "What is 7 plus 5?"
+    assert not answer_correct("12 / 17 / 22", "12", ["twelve"], q)
+    assert answer_correct("7 plus 5 is 12.", "12", ["twelve"], q)  # numbers from the question
+    assert not answer_correct("It is 13.", "12", ["twelve"], q)
+    assert answer_correct("Paris, of course.", "Paris")
+
+
+def test_per_unit_shapley_values_average_to_the_game_and_the_gap_ranks_them() -> None:
+    rng = np.random.default_rng(0)
+    players = ["a", "b", "c"]
+    values = rng.normal(size=(20, 8))
+    values[:, [1, 3, 5, 7]] += 0.5  # player a adds 0.5 everywhere
+    per_unit = unit_shapley(players, values)
+    game = shapley_values(
+        players,
+        {
+            frozenset(p for i, p in enumerate(players) if m >> i & 1): float(values[:, m].mean())
+            for m in range(8)
+        },
+    )
+    assert per_unit.mean(axis=0) == pytest.approx([game[p] for p in players])
+    top, second, gap = leading_gap(players, values)
+    assert top == "a" and second != "a"
+    assert gap.mean() == pytest.approx(game["a"] - game[second])
+
+
+def test_shuffled_corpus_keeps_characters_and_breaks_structure() -> None:
+    from homogeny.experiments.thesis.toy import shuffled
+
+    docs = ["Tom has 3 apples. He buys 2 more. x = 3 + 2 print(x)"]
+    out = shuffled(docs, seed=0)
+    assert sorted(out[0]) == sorted(docs[0]) and out != docs
+    assert shuffled(docs, seed=0) == out
+
+
+def test_thesis_declares_one_primary_and_a_strict_plan() -> None:
+    from homogeny.errors import HomogenyError
+    from homogeny.experiments.claims import THESIS
+    from homogeny.experiments.thesis import Thesis, ThesisPlan
+
+    assert Thesis.info is THESIS and THESIS.target == "homogeny.experiments.thesis:Thesis"
+    assert Thesis.primary.metric == "counter_pressure_diversity_gain"
+    assert Thesis.primary.unit == "prompt"
+    assert ThesisPlan.for_run(True, {"pair": "a.gguf,b.gguf"}).pair_specs == ("a.gguf", "b.gguf")
+    with pytest.raises(HomogenyError):
+        ThesisPlan.for_run(True, {"pair": "only-one"})
+    with pytest.raises(HomogenyError):
+        ThesisPlan.for_run(True, {"no_such_option": 1})
+
+
 def test_seed_anchor_is_reproducible_and_differs_per_draw() -> None:
     a = seed_anchor("Name a colour.", 0, run_seed=7)
     assert a == seed_anchor("Name a colour.", 0, run_seed=7)
@@ -171,30 +240,46 @@ def test_seed_anchor_is_reproducible_and_differs_per_draw() -> None:
 @pytest.mark.slow
 def test_thesis_quick_on_smollm_stores_decomposition_and_frontier(smollm: str, tmp_path) -> None:
     from homogeny.experiments.base import ExperimentContext
-    from homogeny.experiments.stages import Thesis
+    from homogeny.experiments.thesis import Thesis
     from homogeny.store import Store
 
     with Store.open(tmp_path / "s.duckdb") as store:
-        ctx = ExperimentContext(store=store, models=[smollm], quick=True, progress=False, log=lambda m: None,
-                                options={"skip_toy": True})
+        ctx = ExperimentContext(
+            store=store,
+            models=[smollm],
+            quick=True,
+            progress=False,
+            log=lambda m: None,
+            options={"skip_toy": True},
+        )
         evidence = Thesis().run(ctx)
         n_samples = store.count("samples")
         stages = store.artifact("T", "stage_decomposition")
         points = store.artifact("T", "counter_pressures")
-        assert stages["stages"][0] == "all-off level"  # one instruct model: no post-training toggle
-        assert "input" in stages["stages"] and "sampling" in stages["stages"]
+        # one instruct model: input, format (chat template vs raw) and sampling on its weights
+        assert stages["stages"] == ["all-off level", "input", "format", "sampling"]
         assert sum(stages["shapley"]) == pytest.approx(stages["total"])
         names = {p["name"] for p in points}
-        assert {"higher temperature", "min-p", "persona anchor", "random-seed anchor",
-                "verbalised sampling", "novelty reranking"} <= names
+        assert {
+            "higher temperature",
+            "min-p",
+            "persona anchor",
+            "random-seed anchor",
+            "verbalised sampling",
+            "novelty reranking",
+        } <= names
         assert "smaller model" not in names  # nothing smaller than the only model
         for p in points:
             assert p["gain_low"] <= p["diversity_gain"] <= p["gain_high"]
-            assert p["cost_low"] <= p["quality_cost"] <= p["cost_high"]
+            assert p["accuracy_cost_low"] <= p["accuracy_cost"] <= p["accuracy_cost_high"]
             assert "logprob_cost" in p
-        metrics = {e.metric for e in evidence}
-        assert "cross-user convergence above random pairs" in metrics
-        assert "diversity recovered by the best counter-pressure" in metrics
-        assert all(e.claim == "T" for e in evidence)
+        assert [e.role for e in evidence].count("primary") == 1
+        assert all(e.role and e.unit and e.claim == "T" for e in evidence)
+        by_metric = {(e.metric, e.subject): e for e in evidence}
+        assert ("stage_shapley_value", "format") in by_metric
+        weights = by_metric["stage_shapley_value", "weights"]
+        assert weights.verdict == "not testable" and "not identified" in weights.sign
+        assert any(m == "stage_gap_largest_minus_next" for m, _ in by_metric)
+        assert any(m == "counter_pressure_accuracy_cost" for m, _ in by_metric)
         Thesis().run(ctx)  # a rerun is served by the cache
         assert store.count("samples") == n_samples

@@ -225,7 +225,16 @@ def stage_sentence(data: Any) -> str:
         list(data.get("low") or [None] * len(shap)),
         list(data.get("high") or [None] * len(shap)),
     )
+    gap = data.get("gap")  # claim T: the largest stage is named only when this excludes 0
+    if isinstance(gap, dict) and not (gap.get("low", 0) > 0 or gap.get("high", 0) < 0):
+        return (
+            f"No stage is clearly the largest: the interval on {gap.get('top')} minus "
+            f"{gap.get('second')} ({fmt(gap.get('low'))} to {fmt(gap.get('high'))}) includes 0, "
+            "so the decomposition neither agrees nor disagrees with Chen, Fortier & West (2026)."
+        )
     order = sorted(range(len(shap)), key=lambda i: -(shap[i] or 0.0))
+    if isinstance(gap, dict) and gap.get("top") in stages:
+        order.insert(0, order.pop(order.index(stages.index(gap["top"]))))
     top = order[0]
     total = data.get("total") if isinstance(data.get("total"), (int, float)) else sum(shap)
     share = f"{shap[top] / total:.0%} of " if total else ""
