@@ -1,19 +1,22 @@
-"""C5: compositional vs SGD CPPNs, sweep measures, and the output-identical comparison."""
+"""C5: SGD vs searched CPPNs, sweep measures, the primary row's direction, and the
+output-identical comparison."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from homogeny.experiments.base import Evidence, ExperimentContext
+from homogeny.errors import HomogenyError
+from homogeny.experiments.base import ROLES, Evidence, ExperimentContext
 from homogeny.experiments.c5_internals import (
     FracturedInternals,
+    InternalsPlan,
     matched_agreement_comparison,
-    nested_bootstrap_difference,
     prompt_sum,
 )
+from homogeny.experiments.c5_internals.cppn_study import SeedNets, cppn_rows
 from homogeny.store import Store
-from homogeny.toy import cppn
+from homogeny.toy import cppn, cppn_fit
 
 
 def test_compositional_face_is_exactly_left_right_symmetric() -> None:
@@ -93,21 +96,124 @@ def test_units_changed_counts_hidden_units_only() -> None:
 @pytest.mark.slow
 def test_sgd_cppn_reproduces_the_compositional_image() -> None:
     target = cppn.render(cppn.compositional_face(), 32)
-    [(net, mse)] = cppn.train_sgd_cppns([target], [0], steps=1200, restarts=3, restart_steps=150)
+    [(net, mse)] = cppn_fit.train_sgd_cppns(
+        [target], [0], steps=1200, restarts=3, restart_steps=150
+    )
     assert mse < 0.004
     assert np.mean((cppn.render(net, 32) - target) ** 2) == pytest.approx(mse)
     assert net.activations == cppn.FACE_LAYERS  # the same architecture as the compositional net
 
 
-def test_nested_bootstrap_difference_is_deterministic_and_covers_the_point() -> None:
+def test_batched_torch_forward_matches_the_numpy_forward() -> None:
+    import torch
+
+    nets = [cppn.random_cppn(cppn.FACE_LAYERS, seed, scale=2.0) for seed in range(3)]
+    weights = [torch.tensor(np.stack([n.weights[k] for n in nets])) for k in range(4)]
+    x = torch.tensor(cppn.grid_inputs(16))
+    images = cppn_fit._torch_forward(cppn.FACE_LAYERS, weights, x).numpy()
+    for net, image in zip(nets, images):
+        np.testing.assert_allclose(image, cppn.render(net, 16).ravel(), atol=1e-10)
+
+
+def test_search_improves_on_its_start_without_gradients_and_is_deterministic() -> None:
+    targets = [cppn.render(cppn.compositional_face(cppn.face_params(s)), 12) for s in (0, 1)]
+    starts = cppn_fit.random_starts(cppn.FACE_LAYERS, [0, 1], restarts=2)
+    start_mse = [
+        min(
+            np.mean((cppn.render(cppn.CPPN(cppn.FACE_LAYERS, [w[i] for w in starts]), 12) - t) ** 2)
+            for i in (2 * k, 2 * k + 1)
+        )
+        for k, t in enumerate(targets)
+    ]
+    found = cppn_fit.search_cppns(targets, [0, 1], generations=60, population=8, restarts=2)
+    again = cppn_fit.search_cppns(targets, [0, 1], generations=60, population=8, restarts=2)
+    for (net, mse), (net2, mse2), t, before in zip(found, again, targets, start_mse):
+        assert net.activations == cppn.FACE_LAYERS
+        assert mse < 0.7 * before  # selection alone moved it toward the target
+        assert mse == pytest.approx(np.mean((cppn.render(net, 12) - t) ** 2), rel=1e-3)
+        assert mse2 == mse and all(np.array_equal(a, b) for a, b in zip(net.weights, net2.weights))
+
+
+def _seed_nets(seed: int, sgd: float, search: float, same_picture: bool = True) -> SeedNets:
+    """A seed whose sweep measures are set by hand: asymmetry `sgd` and `search`."""
+    face = cppn.compositional_face(cppn.face_params(seed))
+    other = face if same_picture else cppn.random_cppn(cppn.FACE_LAYERS, seed, scale=2.0)
+    measures = {
+        kind: {"asymmetry": value, "extent": value, "units": value, "inert_share": 0.0}
+        for kind, value in (("sgd", sgd), ("search", search), ("handbuilt", 0.0))
+    }
+    return SeedNets(
+        seed, cppn.render(face, 12), {"sgd": face, "search": other, "handbuilt": face}, measures
+    )
+
+
+def _rows(fits: list[SeedNets]) -> dict[str, Evidence]:
+    ctx = ExperimentContext(store=Store.open(":memory:"), models=[], log=lambda m: None)
+    plan = InternalsPlan.quick()
+    return {r.metric: r for r in cppn_rows(ctx, plan, fits, FracturedInternals.primary)}
+
+
+def test_primary_row_follows_the_direction_of_the_seeds() -> None:
     rng = np.random.default_rng(0)
-    a = [rng.normal(1.0, 0.1, 40) for _ in range(3)]
-    b = [rng.normal(0.0, 0.1, 30) for _ in range(3)]
-    first = nested_bootstrap_difference(a, b, 200, seed=1)
-    assert first == nested_bootstrap_difference(a, b, 200, seed=1)
-    point, low, high = first
-    assert low <= point <= high and 0.9 < low and high < 1.1
-    assert nested_bootstrap_difference([np.ones(5)] * 2, [np.zeros(5)] * 2, 50) == (1.0, 1.0, 1.0)
+    jitter = rng.uniform(0, 0.02, 8)
+    more = _rows([_seed_nets(s, 0.5 + j, 0.3) for s, j in enumerate(jitter)])
+    less = _rows([_seed_nets(s, 0.2 + j, 0.3) for s, j in enumerate(jitter)])
+    null = _rows([_seed_nets(s, 0.3 + (j if s % 2 else -j), 0.3) for s, j in enumerate(jitter)])
+    metric = FracturedInternals.primary.metric
+    assert more[metric].verdict == "supported" and more[metric].n_units == 8
+    assert less[metric].verdict == "contradicted"
+    assert null[metric].verdict == "inconclusive"
+    assert more[metric].role == "primary" and more["cppn_output_rmse"].role == "precondition"
+    assert more[metric].null_rate is not None and more[metric].null_rate <= 0.025
+
+
+def test_under_six_seeds_the_primary_row_stays_inconclusive() -> None:
+    rows = _rows([_seed_nets(s, 0.9, 0.1) for s in range(5)])
+    assert rows[FracturedInternals.primary.metric].verdict == "inconclusive"
+
+
+def test_primary_is_not_testable_when_the_networks_draw_different_pictures() -> None:
+    rows = _rows([_seed_nets(s, 0.9, 0.1, same_picture=s == 0) for s in range(6)])
+    primary = rows[FracturedInternals.primary.metric]
+    assert primary.verdict == "not testable" and primary.role == "primary"
+    assert "same" in primary.sign and "picture" in primary.sign
+    assert "sweep_extent_sgd_minus_search" not in rows  # no sweep row without matched seeds
+
+
+def test_plan_options_are_strict() -> None:
+    assert InternalsPlan.for_run(True, {"seeds": "3"}).seeds == 3
+    assert InternalsPlan.quick().real_models is False and InternalsPlan.full().seeds >= 6
+    with pytest.raises(HomogenyError, match="unknown option"):
+        InternalsPlan.for_run(True, {"sgd_step": 10})
+
+
+TINY = {
+    "seeds": 2,
+    "image_size": 12,
+    "sgd_steps": 40,
+    "restart_steps": 10,
+    "restarts": 2,
+    "search_generations": 20,
+    "search_population": 8,
+    "deltas": (-1.0, 1.0),
+    "lm_steps": 40,
+    "lm_train": 200,
+    "lm_test": 40,
+    "noise_scales": (0.05,),
+    "checkpoints": False,
+}
+
+
+def test_one_primary_row_and_every_row_has_a_role_and_unit() -> None:
+    ctx = ExperimentContext(
+        store=Store.open(":memory:"), models=[], quick=True, log=lambda m: None, options=TINY
+    )
+    rows = FracturedInternals().run(ctx)  # run() itself checks the declared primary
+    assert [r.metric for r in rows if r.role == "primary"] == [FracturedInternals.primary.metric]
+    for r in rows:
+        assert r.role in ROLES and r.unit and r.claim == "c5" and r.source
+        assert r.metric == r.metric.lower() and " " not in r.metric
+    assert {r.role for r in rows} >= {"primary", "precondition", "check"}
 
 
 def test_matched_agreement_comparison_separates_a_copy_from_an_unrelated_model() -> None:
@@ -136,28 +242,31 @@ def test_prompt_sum_parses_without_evaluating() -> None:
 @pytest.mark.slow
 def test_quick_run_gives_valid_evidence_and_artifacts() -> None:
     store = Store.open(":memory:")
+    options = {
+        "sgd_steps": 300,
+        "restart_steps": 50,
+        "search_generations": 200,
+        "lm_steps": 300,
+        "lm_test": 120,
+    }
     ctx = ExperimentContext(
-        store=store,
-        models=[],
-        quick=True,
-        seed=0,
-        log=lambda m: None,
-        options={"c5": {"sgd_steps": 300, "restart_steps": 50, "lm_steps": 300, "lm_test": 120}},
+        store=store, models=[], quick=True, seed=0, log=lambda m: None, options=options
     )
     evidence = FracturedInternals().run(ctx)
     metrics = {e.metric for e in evidence}
     assert {
         "cppn_output_rmse",
-        "sweep_asymmetry_sgd_minus_compositional",
-        "sweep_extent_sgd_minus_compositional",
-        "sweep_units_sgd_minus_compositional",
+        "sweep_asymmetry_sgd_minus_search",
+        "sweep_asymmetry_sgd_minus_handbuilt",
     } <= metrics
     for e in evidence:
         assert isinstance(e, Evidence) and e.claim == "c5" and e.quick
-        assert e.verdict in ("supported", "contradicted", "inconclusive")
+        assert e.verdict in ("supported", "contradicted", "inconclusive", "not testable")
         assert e.ci_low <= e.effect <= e.ci_high
+    primary = next(e for e in evidence if e.role == "primary")
+    assert primary.n_units <= 2 and primary.verdict in ("inconclusive", "not testable")
     store.replace_evidence("c5", [e.as_row() for e in evidence])
     assert store.count("evidence") == len(evidence)
     images = store.artifact("c5", "cppn_sweep_images")
-    assert len(images["nets"]["sgd"]["base"]) == 32 and images["nets"]["compositional"]["sweeps"]
+    assert len(images["nets"]["sgd"]["base"]) == 24 and images["nets"]["search"]["sweeps"]
     assert store.artifact("c5", "toy_lm_output_vs_representation")["x"]

@@ -8,24 +8,22 @@ reusable parts) with networks of the same architecture trained by SGD to draw th
 both output the picture, but sweeping one weight bends the evolved network's picture in
 coherent, symmetric, local ways and the SGD network's picture in global, asymmetric ways.
 
-Here the "evolved" network is hand-factored: symmetry enters once through |x|, and separate
-hidden units carry separate features (eye column, eye row, mouth, head). Its architecture is a
-dense layered MLP in which most of its weights are zero; the SGD network gets the same dense
-architecture, starts from random weights, and is trained with Adam to the same image.
+Here the target picture is drawn by a hand-factored face CPPN (`compositional_face`: symmetry
+enters once through |x|, separate hidden units carry separate features). The networks compared
+share one dense layered architecture and start from the same random weights: one kind is
+trained by Adam on pixel MSE (`train_sgd_cppns`), the other found by an evolution strategy on
+the same target (both in `homogeny.toy.cppn_fit`). The hand-factored net is kept as a
+reference for what a fully factored network's sweeps look like.
 
-Forward passes and sweeps run in numpy (hundreds of tiny forwards); training uses torch autograd.
+Forward passes and sweeps run in numpy (hundreds of tiny forwards).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    import torch
 
 Array = np.ndarray
 
@@ -66,17 +64,19 @@ class CPPN:
     unit_names: tuple[tuple[str, ...], ...] = field(default=())
 
     def copy(self) -> CPPN:
+        """A deep copy (weights copied)."""
         return CPPN(self.activations, [w.copy() for w in self.weights], self.unit_names)
 
     @property
     def n_weights(self) -> int:
+        """How many weights (biases included) the network has."""
         return int(sum(w.size for w in self.weights))
 
     def weight_index(self) -> list[tuple[int, int, int]]:
         """Every weight as (layer, unit, input column), in a fixed order."""
         return [
-            (l, i, j)
-            for l, w in enumerate(self.weights)
+            (layer, i, j)
+            for layer, w in enumerate(self.weights)
             for i in range(w.shape[0])
             for j in range(w.shape[1])
         ]
@@ -178,93 +178,6 @@ def random_cppn(activations: tuple[tuple[str, ...], ...], seed: int, scale: floa
     return CPPN(activations, weights)
 
 
-def _torch_forward(
-    activations: tuple[tuple[str, ...], ...], weights: Sequence[torch.Tensor], x: torch.Tensor
-) -> torch.Tensor:
-    """Images of a batch of CPPNs: weights[l] is (batch, units, inputs + 1); returns (batch, pixels)."""
-    import torch
-
-    fns = {
-        "abs": torch.abs,
-        "id": lambda z: z,
-        "gauss": lambda z: torch.exp(-(z**2)),
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "sin": torch.sin,
-    }
-    h = x.expand(weights[0].shape[0], *x.shape)
-    for acts, w in zip(activations, weights):
-        z = torch.baddbmm(w[:, None, :, -1], h, w[:, :, :-1].transpose(1, 2))
-        kinds = sorted(set(acts))
-        if len(kinds) == 1:
-            h = fns[kinds[0]](z)
-        else:
-            # one call per activation kind on the whole layer, then pick columns: few ops per step
-            h = sum(fns[k](z) * torch.tensor([a == k for a in acts], dtype=z.dtype) for k in kinds)
-    return h[:, :, 0]
-
-
-def _adam_fit(
-    activations: tuple[tuple[str, ...], ...],
-    stacked: list[Array],
-    x: torch.Tensor,
-    y: torch.Tensor,
-    steps: int,
-    lr: float,
-) -> tuple[list[Array], Array]:
-    """Adam on a batch of independent CPPNs (the loss is a sum of per-network MSEs and Adam is
-    elementwise, so each network trains exactly as it would alone). Returns weights and MSEs."""
-    import torch
-
-    ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in stacked]
-    opt = torch.optim.Adam(ws, lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(steps, 1), eta_min=lr * 0.02)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = ((_torch_forward(activations, ws, x) - y) ** 2).mean(dim=1).sum()
-        loss.backward()
-        opt.step()
-        sched.step()
-    with torch.no_grad():
-        mse = ((_torch_forward(activations, ws, x) - y) ** 2).mean(dim=1).numpy()
-    return [w.detach().numpy().copy() for w in ws], np.where(np.isfinite(mse), mse, np.inf)
-
-
-def train_sgd_cppns(
-    targets: Sequence[Array],
-    seeds: Sequence[int],
-    activations: tuple[tuple[str, ...], ...] = FACE_LAYERS,
-    steps: int = 3000,
-    lr: float = 0.03,
-    restarts: int = 4,
-    restart_steps: int = 300,
-) -> list[tuple[CPPN, float]]:
-    """Train one CPPN per target from random init with Adam (full batch, pixel MSE), as the
-    paper's SGD networks are: `restarts` random starts per target are trained briefly, the best
-    is trained on. All networks train together as one batch (fast on CPU). Returns, per target,
-    the network and its final pixel MSE."""
-    import torch
-
-    size = targets[0].shape[0]
-    x = torch.tensor(grid_inputs(size), dtype=torch.float64)
-    y = torch.tensor(np.stack([t.ravel() for t in targets]), dtype=torch.float64)
-    starts = []
-    for seed in seeds:
-        rng = np.random.default_rng(seed)
-        starts.extend(
-            random_cppn(activations, int(rng.integers(2**31)), scale=2.0) for _ in range(restarts)
-        )
-    stacked = [np.stack([s.weights[l] for s in starts]) for l in range(len(activations))]
-    ws, mse = _adam_fit(
-        activations, stacked, x, y.repeat_interleave(restarts, dim=0), restart_steps, lr
-    )
-    best = (
-        np.argmin(mse.reshape(len(targets), restarts), axis=1) + np.arange(len(targets)) * restarts
-    )
-    ws, mse = _adam_fit(activations, [w[best] for w in ws], x, y, steps, lr)
-    return [(CPPN(activations, [w[b] for w in ws]), float(mse[b])) for b in range(len(targets))]
-
-
 # ---- single-weight sweeps -----------------------------------------------------------------
 
 
@@ -318,6 +231,7 @@ class WeightSweep:
 
     @property
     def inert(self) -> bool:
+        """True when no delta changed the image."""
         return self.max_change <= 1e-6
 
 
@@ -339,8 +253,15 @@ def sweep_weight(
         img = acts[-1][:, 0].reshape(size, size)
         images.append(img)
         peak = float(np.abs(img - base_img).max())
-        rows.append((change_asymmetry(base_img, img), change_extent(base_img, img),
-                     units_changed(base, acts), image_asymmetry(img), peak))
+        rows.append(
+            (
+                change_asymmetry(base_img, img),
+                change_extent(base_img, img),
+                units_changed(base, acts),
+                image_asymmetry(img),
+                peak,
+            )
+        )
     live = [r for r in rows if r[4] > 1e-6] or rows
     mean = [float(v) for v in np.mean(np.array(live, dtype=float), axis=0)]
     return WeightSweep(layer, unit, col, *mean[:4], max(r[4] for r in rows)), images
@@ -352,6 +273,7 @@ def sweep_all(net: CPPN, deltas: Sequence[float], size: int = 32) -> list[Weight
 
 
 def n_hidden_units(net: CPPN) -> int:
+    """Units in every layer but the output."""
     return int(sum(len(a) for a in net.activations[:-1]))
 
 
@@ -369,16 +291,24 @@ def sweep_summary(net: CPPN, deltas: Sequence[float], size: int = 32) -> dict[st
     }
 
 
-def example_sweeps(net: CPPN, deltas: Sequence[float] = (-1.5, -0.5, 0.5, 1.5), size: int = 32,
-                   n_weights: int = 4) -> dict[str, object]:
+def example_sweeps(
+    net: CPPN, deltas: Sequence[float] = (-1.5, -0.5, 0.5, 1.5), size: int = 32, n_weights: int = 4
+) -> dict[str, object]:
     """Images (rounded to 3 decimals, nested lists) of the `n_weights` sweeps that change the
     image most, with the unswept image: the data behind a figure like the paper's Fig. 2."""
-    swept = sorted(zip(net.weight_index(), sweep_all(net, deltas, size)), key=lambda p: -p[1].max_change)
+    swept = sorted(
+        zip(net.weight_index(), sweep_all(net, deltas, size)), key=lambda p: -p[1].max_change
+    )
     shown = []
     for where, sweep in swept[:n_weights]:
         if sweep.inert:
             break
         _, images = sweep_weight(net, where, deltas, size)
-        shown.append({"weight": list(where), "deltas": list(deltas),
-                      "images": [np.round(img, 3).tolist() for img in images]})
+        shown.append(
+            {
+                "weight": list(where),
+                "deltas": list(deltas),
+                "images": [np.round(img, 3).tolist() for img in images],
+            }
+        )
     return {"base": np.round(render(net, size), 3).tolist(), "sweeps": shown}
