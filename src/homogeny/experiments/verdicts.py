@@ -101,6 +101,19 @@ def claim_verdicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return table
 
 
+def holm_adjusted(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with each primary row's verdict Holm-corrected across the claims present; the
+    verdict as measured is kept in `verdict_unadjusted`."""
+    table = {str(e["claim"]): e for e in claim_verdicts(rows)}
+    out = []
+    for row in rows:
+        entry = table.get(str(row.get("claim")))
+        if row.get("role") == "primary" and entry and "verdict_unadjusted" in entry:
+            row = {**row, "verdict": entry["verdict"], "verdict_unadjusted": row.get("verdict")}
+        out.append(row)
+    return out
+
+
 def secondary_verdicts(rows: Iterable[Any], claim: str) -> dict[str, str]:
     """evidence_id -> the verdict of each secondary row of `claim` after Holm within it."""
     mine = [r for r in rows if _get(r, "claim") == claim and _get(r, "role") == "secondary"]

@@ -20,6 +20,7 @@ from homogeny.report import figures as figs
 from homogeny.report import hivemind, narrative, output, plots, summary_plots
 from homogeny.report import samples as sample_data
 from homogeny.report import scope as scope_box
+from homogeny.experiments.verdicts import claim_verdicts, holm_adjusted
 from homogeny.store import Store
 
 INQUIRING_LINE = (
@@ -57,7 +58,7 @@ def normalise_claim(claim: Any) -> str:
 
 def collect(store: Store) -> dict[str, Any]:
     """Everything the page needs, read from the store in one place."""
-    evidence = store.evidence()
+    evidence = holm_adjusted(store.evidence())
     by_claim: dict[str, list[dict[str, Any]]] = {}
     for row in evidence:
         by_claim.setdefault(normalise_claim(row["claim"]), []).append(_enrich(row))
@@ -359,6 +360,7 @@ def evidence_json(data: dict[str, Any]) -> str:
             for c in narrative.CLAIM_ORDER
         },
         "verdict_rule": narrative.VERDICT_RULE,
+        "claim_verdicts": claim_verdicts(data["evidence"]),
         "evidence": data["evidence"],
         "stage_decomposition": t_art.get("stage_decomposition"),
         "counter_pressures": t_art.get("counter_pressures"),
