@@ -283,3 +283,21 @@ def test_thesis_quick_on_smollm_stores_decomposition_and_frontier(smollm: str, t
         assert any(m == "counter_pressure_accuracy_cost" for m, _ in by_metric)
         Thesis().run(ctx)  # a rerun is served by the cache
         assert store.count("samples") == n_samples
+
+
+def test_weights_player_is_the_declared_pair_and_gets_its_own_shapley_value() -> None:
+    from homogeny.experiments.thesis.games import _configs, _game_values
+
+    players = ["format", "sampling", "weights"]
+    specs = ["base.gguf", "tuned.gguf"]
+    keys = _configs(players, specs)
+    assert len(keys) == 2 * 2 * 2  # each checkpoint under every format and sampling setting
+    # tuned weights add 0.3 everywhere, the chat template 0.1, greedy nothing
+    conv = {k: {"r1": 0.2 + 0.3 * (k[0] == "tuned.gguf") + 0.1 * bool(k[2])} for k in keys}
+    values = _game_values(players, specs, conv, ["r1"])
+    phi = shapley_values(
+        players,
+        {frozenset(p for i, p in enumerate(players) if m >> i & 1): values[0, m] for m in range(8)},
+    )
+    assert phi["weights"] == pytest.approx(0.3) and phi["format"] == pytest.approx(0.1)
+    assert phi["sampling"] == pytest.approx(0.0, abs=1e-12)

@@ -163,14 +163,17 @@ class ModelGame:
 
 def game_models(models: Sequence[str], plan: ThesisPlan) -> tuple[list[str], list[str]]:
     """(models in the game, base models whose level is reported). With a declared pair the
-    game is the pair (weights player); else the instruct models named (all when none is)."""
+    game is the pair (weights player); else the instruct models named (all when none is),
+    the smallest `plan.game_models` of them when that is set."""
     from homogeny.models import model_info
 
     if plan.pair_specs:
         return list(plan.pair_specs), [plan.pair_specs[0]]
     base = [m for m in models if model_info(m).kind == "base"]
-    tuned = [m for m in models if model_info(m).kind != "base"]
-    return (tuned or list(models)), base
+    tuned = [m for m in models if model_info(m).kind != "base"] or list(models)
+    if plan.game_models > 0:
+        tuned = sorted(tuned, key=lambda m: model_info(m).params or 0)[: plan.game_models]
+    return tuned, base
 
 
 def choose_players(

@@ -19,6 +19,7 @@ class ThesisPlan(base.Plan):
     sampled: int = 3  # samples per phrasing at temperature 1
     raw_format: bool = True  # the format player (chat template vs raw prompt)
     role_markers: bool = True  # the third format level ("User:/Assistant:" frame)
+    game_models: int = 0  # instruct models in the model game, smallest first (0 = all named)
     pair: str = ""  # "BASE_SPEC,TUNED_SPEC": a same-checkpoint pair for the weights player
     skip_toy: bool = False
     toy_size: str = "tiny"
@@ -42,14 +43,15 @@ class ThesisPlan(base.Plan):
         "requests": 3,
         "sampled": 1,
         "role_markers": False,
-        "toy_corpus_docs": 1500,
-        "toy_pretrain_steps": 120,
+        "game_models": 1,  # the format player doubles the game; quick keeps one model
+        "toy_corpus_docs": 1000,
+        "toy_pretrain_steps": 80,
         "toy_rl_prompts": 8,
         "toy_rl_epochs": 1.0,
         "toy_problems": 12,
         "toy_samples": 4,
         "open_prompts": 3,
-        "closed_prompts": 3,
+        "closed_prompts": 2,
         "samples": 3,
     }
 
