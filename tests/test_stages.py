@@ -301,3 +301,21 @@ def test_weights_player_is_the_declared_pair_and_gets_its_own_shapley_value() ->
     )
     assert phi["weights"] == pytest.approx(0.3) and phi["format"] == pytest.approx(0.1)
     assert phi["sampling"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_report_names_a_largest_stage_only_when_the_gap_interval_excludes_zero() -> None:
+    from homogeny.report.narrative import stage_sentence
+
+    data = {
+        "stages": ["all-off level", "input", "format", "sampling"],
+        "shapley": [0.1, 0.02, 0.2, 0.15],
+        "low": [0.05, -0.01, 0.1, 0.05],
+        "high": [0.15, 0.05, 0.3, 0.25],
+        "total": 0.47,
+        "gap": {"top": "format", "second": "sampling", "low": -0.02, "high": 0.12},
+    }
+    text = stage_sentence(data)
+    assert text.startswith("No stage is clearly the largest") and "neither agrees" in text
+    data["gap"] = {"top": "format", "second": "sampling", "low": 0.01, "high": 0.12}
+    text = stage_sentence(data)
+    assert "to format (Shapley value" in text and "Chen, Fortier & West" in text

@@ -65,10 +65,10 @@ def completed(store: Store, claim: str, ctx: ExperimentContext) -> bool:
 
 def run_thesis(store: Store, ctx: ExperimentContext) -> list[Evidence]:
     """Claim T in its own runs row: stage decomposition, then counter-pressures."""
-    from homogeny.experiments.registry import run_in_store
+    from homogeny.audit_imported import run_claim  # texts-only models: not testable rows
     from homogeny.experiments.thesis import Thesis
 
-    return run_in_store(store, THESIS, ctx, command="audit", exp=Thesis(), args=settings(ctx))
+    return run_claim(store, THESIS, ctx, settings(ctx), exp=Thesis())
 
 
 def run_audit(
@@ -121,7 +121,7 @@ def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bo
     """Run the stages in `order` (claims c1..c7, and T) with a top-level progress bar; skip
     those already completed with these settings; record unexpected failures in the artifact
     ("audit", "errors") and go on. User errors and interrupts propagate. Returns the failures."""
-    from homogeny.experiments.registry import run_in_store
+    from homogeny.audit_imported import run_claim
 
     if console is None:
         import rich
@@ -140,7 +140,7 @@ def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bo
                 if claim == THESIS:
                     run_thesis(store, ctx)
                 else:
-                    run_in_store(store, claim, ctx, command="audit")
+                    run_claim(store, claim, ctx, settings(ctx))  # imported: where the claim reads them
             except HomogenyError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one broken experiment must not sink the audit

@@ -190,6 +190,14 @@ def audit(
     out: ReportOutOpt = Path("homogeny-report"),
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
+    generations: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--generations",
+            help="Generations made elsewhere (NoveltyBench or JSONL files or folders; repeat "
+            "for more), imported into --store first; their imported:NAME models join the run.",
+        ),
+    ] = None,
 ) -> None:
     """Run every claim, decompose convergence by stage, test counter-pressures, write the report."""
     from homogeny.audit import run_audit
@@ -197,6 +205,11 @@ def audit(
     chosen = [c.strip().lower() for c in claims.split(",")] if claims else None
     models = split_models(models_)
     check_work(executor, models)
+    if generations:  # every file is checked before the store opens (bad line: exit 2)
+        from homogeny.audit_imported import audit_models, import_generations
+
+        import_generations(generations, store)
+        models = audit_models(models, store)
     html = run_audit(
         models, store, out, claims=chosen, quick=quick, seed=seed, executor=executor,
         ray_address=ray_address,

@@ -66,3 +66,27 @@ def partitions(store: Store) -> dict[tuple[str, str], list[int]]:
         draw = draws.setdefault((row["model_id"], row["prompt_id"]), {})
         draw[int(row["sample_index"])] = int(row["value"])
     return {key: [d[i] for i in sorted(d)] for key, d in draws.items()}
+
+
+Table = dict[str, dict[str, list[str]]]  # model id -> prompt id -> texts by sample index
+
+
+def texts(store: Store, model_ids: list[str]) -> Table:
+    """model id -> prompt id -> the stored texts of that draw, by sample index (what a study
+    that needs texts only reads instead of sampling)."""
+    out: Table = {m: {} for m in model_ids}
+    for row in store.model_texts(model_ids):
+        out[row["model_id"]].setdefault(row["prompt_id"], []).append(row["text"])
+    return out
+
+
+def common_prompts(table: Table, model_ids: list[str], min_samples: int = 2) -> list[str]:
+    """Prompt ids that every one of `model_ids` answered at least `min_samples` times, sorted."""
+    sets = [{p for p, ts in table.get(m, {}).items() if len(ts) >= min_samples} for m in model_ids]
+    return sorted(set.intersection(*sets)) if sets else []
+
+
+def in_scope(store: Store, specs: list[str]) -> list[ImportedModel]:
+    """The imported models among the model specs of a run (`imported:NAME` as stored)."""
+    named = {s.strip() for s in specs}
+    return [m for m in imported_models(store) if m.model_id in named]

@@ -74,6 +74,14 @@ class ImportStore:
         with self._errors("read"):
             return queries.annotations(self.con, name)
 
+    def model_texts(self, model_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """model_id, prompt_id, sample_index and text of every sample of `model_ids` (the
+        texts claims read from imported models), by model, prompt and sample index."""
+        if not model_ids:
+            return []
+        with self._errors("read"):
+            return queries.model_texts(self.con, model_ids)
+
     def provenance(self, keys: Sequence[str]) -> list[dict[str, Any]]:
         """Where the samples of `keys` were imported from (source, source_sha256, line)."""
         if not keys:

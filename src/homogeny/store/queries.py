@@ -282,6 +282,16 @@ def annotations(con: Con, name: str) -> list[Row]:
     )
 
 
+def model_texts(con: Con, model_ids: Sequence[str]) -> list[Row]:
+    """(model_id, prompt_id, sample_index, text) of the samples of `model_ids`, in order."""
+    return rows(
+        con,
+        "SELECT model_id, prompt_id, sample_index, text FROM samples "
+        "WHERE model_id IN (SELECT unnest(?)) ORDER BY model_id, prompt_id, sample_index",
+        [list(model_ids)],
+    )
+
+
 def provenance(con: Con, keys: Sequence[str]) -> list[Row]:
     """The provenance rows (source file, sha256, line, format) of `keys`."""
     return rows(con, "SELECT * FROM provenance WHERE key IN (SELECT unnest(?))", [list(keys)])

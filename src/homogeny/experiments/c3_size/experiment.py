@@ -24,12 +24,15 @@ import numpy as np
 
 from homogeny.experiments import base
 from homogeny.experiments.base import Evidence, Experiment, ExperimentContext, PrimaryRule
-from homogeny.experiments.c3_size.artifacts import write_artifacts
+from homogeny.experiments.c3_size.artifacts import CLAIM, write_artifacts
 from homogeny.experiments.c3_size.function_classes import classify_texts
+from homogeny.experiments.c3_size.imported import load_imported
+from homogeny.experiments.c3_size.imported_rows import imported_artifact, imported_rows
 from homogeny.experiments.c3_size.measures import ModelRun, PromptMeasures, measure_prompt
 from homogeny.experiments.c3_size.rows import PRIMARY_METRIC, build_evidence
 from homogeny.experiments.claims import CLAIMS
 from homogeny.experiments.presets import FULL_DISTRIBUTION, require_complete
+from homogeny.importing.capabilities import is_imported
 from homogeny.suites.catalog import synthetic_task_prompts
 from homogeny.suites.prompt import Prompt
 
@@ -53,6 +56,7 @@ class SizeConcentration(Experiment):
     """Claim C3 (sampling stage): size, probability concentration and distinct samples per draw."""
 
     info = CLAIMS["c3"]
+    reads_imported: ClassVar[bool] = True  # imported:NAME models are read, never sampled
     Plan = Plan
     primary = PrimaryRule(
         metric=PRIMARY_METRIC,
@@ -66,13 +70,22 @@ class SizeConcentration(Experiment):
 
     def measure(self, ctx: ExperimentContext, plan: Plan) -> Iterator[Evidence]:
         """Sample every model (and its ladder partners in the full plan), measure, and yield
-        the ladder trend rows, the per-step rows and the per-parameter sanity row."""
+        the ladder trend rows, the per-step rows and the per-parameter sanity row. Imported
+        models (`imported:NAME`, texts only) are read from the store, never sampled: their
+        ladders join the text-only trends and get NoveltyBench-partition rows beside them."""
         prompts = synthetic_task_prompts(count=plan.tasks)
-        specs = list(ctx.models) + (ladder_partners(ctx.models) if plan.ladder_partners else [])
+        local = [m for m in ctx.models if not is_imported(m)]
+        specs = local + (ladder_partners(local) if plan.ladder_partners else [])
         runs = [generate(ctx, plan, spec, prompts) for spec in specs]
         measures = {run.label: measure_run(ctx, run, prompts) for run in runs}
-        write_artifacts(ctx, runs, prompts, measures)
-        yield from build_evidence(ctx, runs, prompts, measures)
+        imported = load_imported(ctx, ctx.models)
+        if runs:
+            write_artifacts(ctx, runs, prompts, measures)
+        if imported is not None:
+            ctx.artifact(CLAIM, "imported_ladders", imported_artifact(imported))
+        yield from build_evidence(ctx, runs, prompts, measures, imported)
+        if imported is not None:
+            yield from imported_rows(ctx, imported)
 
 
 def generate(ctx: ExperimentContext, plan: Plan, spec: str, prompts: list[Prompt]) -> ModelRun:

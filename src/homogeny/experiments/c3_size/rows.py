@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -25,7 +25,9 @@ from homogeny.experiments.c3_size.artifacts import (
     per_draw,
     prompt_matrix,
 )
+from homogeny.experiments.c3_size.imported import ImportedSet
 from homogeny.experiments.c3_size.measures import ModelRun, PromptMeasures
+from homogeny.importing.capabilities import why_not
 from homogeny.suites.prompt import Prompt
 
 PRIMARY_METRIC = "distinct_per_draw_vs_size"
@@ -44,6 +46,7 @@ class TrendRow:
     unit: str
     predicted: Literal["above", "below"]
     value: Callable[[PromptMeasures], float]
+    need: str = "texts"  # what the measure needs of a model (importing.capabilities.NEEDS)
 
 
 TREND_ROWS = (
@@ -82,6 +85,7 @@ TREND_ROWS = (
         "probability per decade of parameters",
         "above",
         lambda m: m.top1,
+        "logprobs",
     ),
     TrendRow(
         "entropy_vs_size",
@@ -94,6 +98,7 @@ TREND_ROWS = (
         "nats per decade of parameters",
         "below",
         lambda m: m.entropy,
+        "logprobs",
     ),
     TrendRow(
         "unique_per_100m_params_vs_size",
@@ -180,19 +185,30 @@ def build_evidence(
     runs: Sequence[ModelRun],
     prompts: Sequence[Prompt],
     measures: Measures,
+    imported: ImportedSet | None = None,
 ) -> list[Evidence]:
-    """The ladder trend rows (the primary first), then each step's prompt-level comparison."""
+    """The ladder trend rows (the primary first), then each step's prompt-level comparison.
+    Steps of imported ladders (texts only) join the trends whose measure needs only texts."""
     ids = [p.id for p in prompts]
     steps = ladder_steps(runs)
-    subject = ", ".join(f"{small.label} -> {big.label}" for small, big in steps)
-    members = sorted({r.label for step in steps for r in step})
+    imp_steps = imported.steps if imported else []
+    subject = ", ".join(f"{small.label} -> {big.label}" for small, big in [*steps, *imp_steps])
+    members = sorted({r.label for step in [*steps, *imp_steps] for r in step})
     rows = []
     for row in TREND_ROWS:
-        bars = model_bars(_all_models(row, runs, measures, ids), runs, ctx.seed)
+        if runs:
+            bars = model_bars(_all_models(row, runs, measures, ids), runs, ctx.seed)
+        else:
+            bars = _imported_bars(row, imported, ctx.seed)
         bars["reading"] = row.reading
         groups = [step_slopes(row, s, measures, ids) for s in steps]
+        needs_more = imported is not None and row.need != "texts"
+        if imported is not None and not needs_more:
+            groups += [step_slopes(row, s, imported.measures, imported.ids(s)) for s in imp_steps]
         if not groups or any(g.size == 0 for g in groups):
             reason = no_ladder_reason(runs) if not groups else NO_VALUES
+            if needs_more and not groups:
+                reason = why_not(imp_steps[0][0].label, row.need)
             rows.append(
                 not_testable(
                     CLAIM,
@@ -228,7 +244,19 @@ def build_evidence(
             )
         )
     rows.extend(_step_rows(ctx, steps, measures, ids))
+    if imported is not None:
+        for step in imp_steps:
+            rows.extend(_step_rows(ctx, [step], imported.measures, imported.ids(step)))
     return rows
+
+
+def _imported_bars(row: TrendRow, imported: ImportedSet | None, seed: int) -> dict[str, Any]:
+    """Per-model bars of the imported ladder models (no local model ran)."""
+    runs = imported.runs if imported is not None else []
+    ids = imported.ids(runs) if imported is not None else []
+    if not ids:
+        return {"labels": [], "values": [], "low": [], "high": []}
+    return model_bars(_all_models(row, runs, imported.measures, ids), runs, seed)
 
 
 def _all_models(
@@ -246,6 +274,8 @@ def _step_rows(
     for small, big in steps:
         for metric, trend, question, sign in STEP_ROWS:
             m = prompt_matrix(measures, [small.label, big.label], ids, trend.value)
+            if m.size == 0:
+                continue
             diff = m[:, 1] - m[:, 0]
             diff = diff[np.isfinite(diff)]
             if diff.size < 2:

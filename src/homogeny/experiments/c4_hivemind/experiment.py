@@ -21,7 +21,14 @@ import numpy as np
 from homogeny.experiments import base
 from homogeny.experiments.base import Evidence, Experiment, ExperimentContext, PrimaryRule
 from homogeny.experiments.c4_hivemind.artifacts import write_artifacts
+from homogeny.experiments.c4_hivemind.imported import (
+    generation_rows,
+    imported_artifact,
+    imported_evidence,
+    load_imported,
+)
 from homogeny.experiments.c4_hivemind.rows import (
+    CLAIM,
     PRIMARY_METRIC,
     PRIMARY_THRESHOLD,
     convergence_evidence,
@@ -37,6 +44,7 @@ from homogeny.experiments.presets import (
     HIVEMIND_TOP_P,
     require_complete,
 )
+from homogeny.importing.capabilities import is_imported
 from homogeny.suites.catalog import (
     interleave_categories,
     open_ended_prompts,
@@ -76,6 +84,7 @@ class Hivemind(Experiment):
     """Claim C4 (across models): cross-model convergence, and personas disguising it."""
 
     info = CLAIMS["c4"]
+    reads_imported: ClassVar[bool] = True  # imported:NAME models are read, never sampled
     Plan = Plan
     primary = PrimaryRule(
         metric=PRIMARY_METRIC,
@@ -89,8 +98,18 @@ class Hivemind(Experiment):
 
     def measure(self, ctx: ExperimentContext, plan: Plan) -> Iterator[Evidence]:
         """Sample, embed, and yield the primary share, the convergence, min-p and disguise
-        rows."""
-        data = generate(ctx, plan)
+        rows. Imported models (`imported:NAME`, texts only) are read from the store, never
+        sampled: their convergence rows follow (primary when no local model ran); min-p and
+        the disguise, which need new samples, are not testable on them alone."""
+        local = [m for m in ctx.models if not is_imported(m)]
+        imported = load_imported(ctx, ctx.models)
+        if imported is not None:
+            ctx.artifact(CLAIM, "imported_similarity_matrix", imported_artifact(imported))
+        if not local and imported is not None:
+            yield from imported_evidence(ctx, imported, role="primary")
+            yield from generation_rows(ctx, imported.models)
+            return
+        data = generate(ctx, plan, local)
         vectors = embed_all(ctx, data)
         top = groups_of(data.top_p, data.prompts, vectors)
         minp = groups_of(data.min_p, data.min_p_prompts, vectors)
@@ -98,6 +117,8 @@ class Hivemind(Experiment):
         yield min_p_evidence(ctx, top, minp, data.answering)
         yield from disguise_evidence(ctx, data, vectors)
         write_artifacts(ctx, data, top, minp)
+        if imported is not None:
+            yield from imported_evidence(ctx, imported, role="secondary")
 
 
 def persona_request_prompts(count: int) -> list[Prompt]:
@@ -106,8 +127,8 @@ def persona_request_prompts(count: int) -> list[Prompt]:
     return interleave_categories(pool)[:count]
 
 
-def generate(ctx: ExperimentContext, plan: Plan) -> Samples:
-    """Sample (or read from cache) every model on the three prompt sets."""
+def generate(ctx: ExperimentContext, plan: Plan, specs: Sequence[str]) -> Samples:
+    """Sample (or read from cache) every model of `specs` on the three prompt sets."""
     from homogeny.models import model_info
 
     prompts = interleave_categories(open_ended_prompts())[: plan.prompts]
@@ -116,7 +137,7 @@ def generate(ctx: ExperimentContext, plan: Plan) -> Samples:
     data = Samples(prompts, prompts[: plan.min_p_prompts], requests, framed)
     shown = {p.id for p in prompts}
     extra = [r for r in requests if r.id not in shown]
-    for spec in ctx.models:
+    for spec in specs:
         info = model_info(spec)
         label = info.model_id
         if info.kind == "base":

@@ -39,11 +39,18 @@ MIN_P_QUESTION = (
 
 
 def convergence_evidence(
-    ctx: ExperimentContext, top: Embeddings, answering: Sequence[str]
+    ctx: ExperimentContext,
+    top: Embeddings,
+    answering: Sequence[str],
+    role: str = "primary",
+    question: str = "",
+    reference: dict[str, float] | None = None,
 ) -> list[Evidence]:
-    """The primary share above 0.8, the hivemind index (inter- against intra-model) and the
-    same-prompt-minus-different-prompt sanity row, over the answering models."""
+    """The share above 0.8 (primary unless `role` says otherwise), the hivemind index (inter-
+    against intra-model) and the same-prompt-minus-different-prompt sanity row, over the
+    answering models; `reference` adds plot-only bars (humans), never pooled."""
     groups = {m: top[m] for m in answering}
+    extra = reference or {}
     models = list(groups)
     per_prompt = share_above(intra_similarity(groups))
     shares = (intra_similarity(top) > SAME_THRESHOLD).mean(axis=0)
@@ -52,18 +59,18 @@ def convergence_evidence(
             CLAIM,
             PRIMARY_METRIC,
             per_prompt,
-            question=PRIMARY_QUESTION,
+            question=question or PRIMARY_QUESTION,
             sign="share of prompts whose samples average above 0.8 cosine (per prompt, the share "
             "of answering models above it); supported if a majority of prompts",
             predicted="above",
             threshold=PRIMARY_THRESHOLD,
             unit="share of prompts",
-            role="primary",
+            role=role,
             subject=", ".join(models),
             models=models,
             plot={
-                "labels": [*top, "paper (top-p 0.9)"],
-                "values": [*shares.tolist(), PAPER_SHARE_TOP_P],
+                "labels": [*top, *extra, "paper (top-p 0.9)"],
+                "values": [*shares.tolist(), *extra.values(), PAPER_SHARE_TOP_P],
             },
         )
     ]

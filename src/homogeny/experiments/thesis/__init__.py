@@ -85,5 +85,5 @@ class Thesis(Experiment):
             yield from toy_evidence
         frontier = measure_frontier(ctx, plan)
         yield primary_row(ctx, frontier, plan)
-        yield from counter_pressure_rows(ctx, frontier)
+        yield from counter_pressure_rows(ctx, frontier, plan)
         yield from best_pressure_row(frontier, ctx.seed)

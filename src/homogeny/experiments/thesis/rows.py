@@ -69,8 +69,9 @@ def primary_row(ctx: Any, f: Frontier, plan: ThesisPlan) -> Evidence:
     )
 
 
-def counter_pressure_rows(ctx: Any, f: Frontier) -> Iterator[Evidence]:
-    """Per counter-pressure: its accuracy cost on closed prompts (secondary)."""
+def counter_pressure_rows(ctx: Any, f: Frontier, plan: ThesisPlan) -> Iterator[Evidence]:
+    """Per counter-pressure: its accuracy cost on closed prompts (secondary), predicted below
+    the quality bound."""
     for s in f.pressures:
         cost = paired_values(f.scores[s.name].accuracy, f.scores["default"].accuracy)
         if len(cost):
@@ -80,8 +81,9 @@ def counter_pressure_rows(ctx: Any, f: Frontier) -> Iterator[Evidence]:
                 cost,
                 question="How much accuracy against the known answer (per sample) does the "
                 "counter-pressure cost on closed tasks?",
-                sign="positive = fewer right answers than the default",
+                sign="positive = fewer right answers than the default; supported = below the bound",
                 predicted="below",
+                threshold=plan.quality_bound,
                 unit="share of samples",
                 role="secondary",
                 subject=s.name,
