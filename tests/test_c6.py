@@ -1,5 +1,7 @@
-"""C6 (consistency vs reliability): the protocol on hand-made judge distributions, the exact
-letter reading against the engine's own sampling, and the experiment end to end."""
+"""C6 (consistency vs reliability): the protocol on hand-made judge distributions, the primary
+row's direction on controlled judges (the whole experiment, on a real store, with the judge's
+verdict distributions laid in its cache), the exact letter reading against the engine's own
+sampling, and the experiment end to end on a real model."""
 
 from __future__ import annotations
 
@@ -7,18 +9,27 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
+from homogeny.errors import HomogenyError
+from homogeny.experiments.base import ExperimentContext
 from homogeny.experiments.c6_reliability import (
     LETTERS,
     NO_VERDICT_CODE,
+    PRIMARY_METRIC,
     T_ZERO,
     TEMPERATURES,
+    ConsistencyReliability,
+    Plan,
     draw_verdicts,
     fully_consistent,
     modal_correct,
     reliability_by_temperature,
+    scaled_omega_by_question,
     share_and_rank,
     tempered_class_probs,
 )
+from homogeny.experiments.c6_reliability.rows import majority_row
+from homogeny.metrics import judge_reliability
+from homogeny.store import Store
 
 LETTER_IDS = [[10], [11], [12], [13], [14]]  # a toy vocabulary of 20 tokens; 10-14 are A-E
 
@@ -99,6 +110,106 @@ def test_modal_pick_consistency_and_rank_by_hand() -> None:
     assert share_and_rank(np.eye(6)[1], one) == (0.3, 1)
 
 
+def test_scaled_omega_parts_are_the_papers_weighting_of_questions() -> None:
+    rng = np.random.default_rng(0)
+    varying = rng.integers(1, 6, size=(100, 6)).astype(float)
+    constant = np.column_stack([np.full(100, 2.0), np.full(100, 5.0)])
+    silent = np.full((100, 1), float(NO_VERDICT_CODE))  # no verdict anywhere: left out
+    verdicts = np.column_stack([varying, constant, silent])
+    rel = judge_reliability(verdicts)
+    floor = 0.55
+    parts = scaled_omega_by_question(verdicts, rel.omega, floor)
+    assert parts.size == 8  # the silent question is dropped, as the paper drops it
+    assert parts[6:].tolist() == [1.0, 1.0]  # a question whose 100 verdicts agree counts 1
+    assert np.ptp(parts[:6]) == 0.0  # the varying ones share the factor model's omega
+    assert parts.mean() == pytest.approx((rel.omega - floor) / (1 - floor), abs=1e-12)
+    assert np.isnan(scaled_omega_by_question(verdicts, None, floor)).all()
+
+
+def test_majority_row_follows_the_data(tmp_path) -> None:
+    """T ~ 0 repeats a wrong letter; the T = 1 majority is right on every question."""
+    one = np.array([0.1, 0.6, 0.1, 0.1, 0.1, 0.0])  # B most likely at T = 1
+    dists = {f"q{i}": {t: one for t in TEMPERATURES} for i in range(12)}
+    for d in dists.values():
+        d[T_ZERO] = np.eye(6)[0]  # but T ~ 0 says A
+    ids = list(dists)
+    rows = reliability_by_temperature(dists, ids, np.full(12, 2), seed=0)
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ctx = ExperimentContext(store=store, models=[], quick=True, progress=False)
+        row = majority_row(ctx, "toy", rows)
+    assert row.effect == 1.0 and row.verdict == "supported" and row.role == "secondary"
+    assert row.unit == "share of questions" and row.n_units == 12
+
+
+def _run_on_laid_distributions(smollm: str, tmp_path, probs_of) -> list:
+    """The whole experiment (quick plan) with the judge's verdict distributions laid in the
+    store's cache beforehand, so no model is loaded: probs_of(index) gives question i's."""
+    from homogeny.experiments.c6_reliability.judge import CACHE_ARTIFACT, _cache_key
+    from homogeny.models import model_info
+    from homogeny.suites.catalog import judging_items
+
+    info = model_info(smollm)
+    items = judging_items()[: Plan.quick().items]
+    with Store.open(tmp_path / "s.duckdb") as store:
+        cache = {
+            _cache_key(info.sha256, it, info.kind != "base"): {
+                repr(t): probs_of(i).tolist() for t in TEMPERATURES
+            }
+            for i, it in enumerate(items)
+        }
+        store.put_artifact("c6", CACHE_ARTIFACT, cache)
+        ctx = ExperimentContext(
+            store=store, models=[smollm], quick=True, progress=False, log=lambda m: None,
+            options={"reliability_data": str(tmp_path / "absent")},
+        )  # fmt: skip
+        rows = ConsistencyReliability().run(ctx)
+        assert store.artifact("c6", "judge")["computed_now"] == 0  # nothing was read
+    return rows
+
+
+def test_one_primary_row_and_every_row_typed(smollm: str, tmp_path) -> None:
+    rows = _run_on_laid_distributions(smollm, tmp_path, lambda i: np.eye(6)[i % 5])
+    assert [r.role for r in rows].count("primary") == 1
+    assert all(r.role and r.unit and r.subject for r in rows)
+    assert {r.metric: r.role for r in rows} == {
+        PRIMARY_METRIC: "primary",
+        "t1_majority_minus_t0_accuracy": "secondary",
+        "consistency_minus_accuracy_t0": "sanity",
+        "t1_mass_outside_t0_verdict": "sanity",
+    }
+    primary = rows[0]
+    assert primary.n_units == 9 and primary.unit.startswith("omega scaled")
+
+
+@pytest.mark.parametrize(
+    ("kind", "verdict"), [("one letter", "contradicted"), ("uniform", "supported")]
+)
+def test_primary_direction_on_controlled_judges(smollm: str, tmp_path, kind, verdict) -> None:
+    """A judge that gives one letter per question even at T = 1 is reliable in the paper's
+    sense (omega 1): the claim is contradicted. A judge that picks uniformly at random at
+    T = 1 sits on the random judge's floor: supported."""
+    uniform = np.append(np.full(5, 0.2), 0.0)
+    rows = _run_on_laid_distributions(
+        smollm,
+        tmp_path,
+        (lambda i: np.eye(6)[i % 5]) if kind == "one letter" else lambda i: uniform,
+    )
+    primary = next(r for r in rows if r.role == "primary")
+    assert primary.verdict == verdict
+    if kind == "one letter":
+        assert primary.effect == 1.0
+    else:
+        assert abs(primary.effect) < 0.3  # near the floor (one random-judge draw of 9 questions)
+
+
+def test_plan_quick_full_and_strict_options() -> None:
+    assert Plan.quick().items == 9 and Plan.quick().paper_judges == 1
+    assert Plan.full().items == 0 and Plan.full().replications == 100  # 0 = every item
+    assert Plan.for_run(True, {"reliability_data": "/x"}).reliability_data == "/x"
+    with pytest.raises(HomogenyError, match="unknown option"):
+        Plan.for_run(False, {"replicates": 10})
+
+
 @pytest.mark.slow
 def test_score_matches_the_engine_and_itself(smollm: str) -> None:
     from homogeny import models
@@ -125,13 +236,11 @@ def test_drawn_verdicts_have_the_distribution_of_engine_sampling(smollm: str, tm
     """The 100 replications are drawn from the letter distribution read once; this checks that
     sampling the verdict token through the engine at temperature 1 gives the same distribution."""
     from homogeny import models
-    from homogeny.experiments.base import ExperimentContext
     from homogeny.experiments.c6_reliability import (
         judge_logprobs,
         letter_token_ids,
         raw_judge_prompt,
     )
-    from homogeny.store import Store
     from homogeny.suites.catalog import judging_items
 
     n = 320
@@ -161,9 +270,7 @@ def test_drawn_verdicts_have_the_distribution_of_engine_sampling(smollm: str, tm
 
 @pytest.mark.slow
 def test_quick_run_end_to_end_and_rerun_reads_nothing_new(smollm: str, tmp_path) -> None:
-    from homogeny.experiments.base import ExperimentContext
     from homogeny.experiments.registry import run_in_store
-    from homogeny.store import Store
 
     with Store.open(tmp_path / "s.duckdb") as store:
         ctx = ExperimentContext(
@@ -175,14 +282,19 @@ def test_quick_run_end_to_end_and_rerun_reads_nothing_new(smollm: str, tmp_path)
             options={"reliability_data": str(tmp_path / "absent")},
         )
         first = run_in_store(store, "c6", ctx)
-        assert store.artifact("c6", "judge")["computed_now"] == 10
+        assert store.artifact("c6", "judge")["computed_now"] == 9
         samples = store.count("samples")
         second = run_in_store(store, "c6", ctx)
         assert store.artifact("c6", "judge")["computed_now"] == 0
         assert store.count("samples") == samples
         assert [(e.metric, e.effect) for e in first] == [(e.metric, e.effect) for e in second]
-        head = next(e for e in first if e.metric == "consistency_minus_accuracy_t0")
-        assert head.n == 10 and head.ci_low <= head.effect <= head.ci_high
+        assert [e.role for e in first].count("primary") == 1
+        assert all(e.role and e.unit and e.subject == "smollm2-135m" for e in first)
+        head = next(e for e in first if e.role == "primary")
+        assert head.metric == PRIMARY_METRIC and head.n_units == 9
+        assert head.ci_low <= head.effect <= head.ci_high and head.null_rate is not None
+        sanity = next(e for e in first if e.metric == "consistency_minus_accuracy_t0")
+        assert sanity.role == "sanity" and sanity.n == 9
         curve = store.artifact("c6", "reliability_by_temperature")
         assert curve["series"]["share fully consistent"][-1] == 1.0  # temperature ~0
         assert curve["series"]["McDonald's omega"][-1] == 1.0

@@ -252,6 +252,21 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
     ),
     # C6: reliability
     _l(
+        r"omega_t1_above_random_floor",
+        "judge's reliability at temperature 1 above a random judge's", "omega, scaled",
+        "the judge is as reliable as one that picks at random",
+        "at temperature 1 the judge's omega sits {effect} of the way from a random judge's to "
+        "perfect agreement",
+        threshold="0.5: half way to perfect agreement",
+    ),
+    _l(
+        r"t1_majority_minus_t0_accuracy",
+        "majority of temperature-1 verdicts right, minus the temperature-0 verdict", SHARE,
+        "repeating one draw is right as often as the majority of many",
+        "the majority of 100 temperature-1 verdicts is right on {effect} more of the questions "
+        "than the one verdict temperature 0 repeats",
+    ),
+    _l(
         r"consistency_minus_accuracy_t0",
         "consistency beyond correctness at temperature 0", SHARE,
         "the judge is right as often as it is consistent",
