@@ -36,6 +36,7 @@ MINIMUM_SIZES = {
     "synthetic_tasks": 12,
     "math_word_problems": 40,
     "factual_qa": 40,
+    "near_misses": 22,
 }
 
 # ---------------------------------------------------------------- suite content

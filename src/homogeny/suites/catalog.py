@@ -222,3 +222,14 @@ def interleave_categories(prompts: Iterable[Prompt]) -> list[Prompt]:
         by_category.setdefault(str(p.meta.get("category")), []).append(p)
     layers = zip_longest(*by_category.values())
     return [p for layer in layers for p in layer if p is not None]
+
+
+def near_miss_prompts() -> list[Prompt]:
+    """Near misses (C1): per checkable paraphrase family, its everyday phrasing (5) with one
+    meaning-bearing word changed, so it asks something else ("What is 7 minus 5?" beside
+    "What is 7 plus 5?"). meta: family, category, answer, answer_aliases. Categories in turn."""
+    rows = load_suite("near_misses")
+    prompts = [
+        Prompt(id=r["id"], text=r["prompt"], meta=_meta("near_misses", r, ["id"])) for r in rows
+    ]
+    return interleave_categories(prompts)
