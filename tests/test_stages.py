@@ -317,5 +317,8 @@ def test_report_names_a_largest_stage_only_when_the_gap_interval_excludes_zero()
     text = stage_sentence(data)
     assert text.startswith("No stage is clearly the largest") and "neither agrees" in text
     data["gap"] = {"top": "format", "second": "sampling", "low": 0.01, "high": 0.12}
+    data["gap"]["verdict"] = "inconclusive"  # an exact test at n = 3 cannot reach p <= 0.025
+    assert stage_sentence(data).startswith("No stage is clearly the largest")
+    data["gap"]["verdict"] = "supported"
     text = stage_sentence(data)
     assert "to format (Shapley value" in text and "Chen, Fortier & West" in text

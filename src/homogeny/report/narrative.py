@@ -226,11 +226,15 @@ def stage_sentence(data: Any) -> str:
         list(data.get("high") or [None] * len(shap)),
     )
     gap = data.get("gap")  # claim T: the largest stage is named only when this excludes 0
-    if isinstance(gap, dict) and not (gap.get("low", 0) > 0 or gap.get("high", 0) < 0):
+    if isinstance(gap, dict) and not (
+        gap.get("verdict", "supported") == "supported"
+        and (gap.get("low", 0) > 0 or gap.get("high", 0) < 0)
+    ):
         return (
-            f"No stage is clearly the largest: the interval on {gap.get('top')} minus "
-            f"{gap.get('second')} ({fmt(gap.get('low'))} to {fmt(gap.get('high'))}) includes 0, "
-            "so the decomposition neither agrees nor disagrees with Chen, Fortier & West (2026)."
+            f"No stage is clearly the largest: the test of {gap.get('top')} minus "
+            f"{gap.get('second')} ({fmt(gap.get('low'))} to {fmt(gap.get('high'))}) does not "
+            "exclude 0, so the decomposition neither agrees nor disagrees with Chen, Fortier & "
+            "West (2026)."
         )
     order = sorted(range(len(shap)), key=lambda i: -(shap[i] or 0.0))
     if isinstance(gap, dict) and gap.get("top") in stages:

@@ -257,6 +257,7 @@ def best_pressure_row(f: Frontier, seed: int) -> Iterator[Evidence]:
         unit="prompt",
         subject=best["name"],
         method="bootstrap (Bonferroni)",
+        min_n=10,  # a percentile bootstrap gives no verdict under 10 prompts
         n_units=len(gains),
         plot={
             "labels": [p["name"] for p in f.points],
