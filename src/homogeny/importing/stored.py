@@ -4,8 +4,11 @@ same-family size ladders among them, and NoveltyBench's partitions per draw."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from homogeny.importing.noveltybench import PARTITION
 from homogeny.store import Store
@@ -90,3 +93,20 @@ def in_scope(store: Store, specs: list[str]) -> list[ImportedModel]:
     """The imported models among the model specs of a run (`imported:NAME` as stored)."""
     named = {s.strip() for s in specs}
     return [m for m in imported_models(store) if m.model_id in named]
+
+
+def embed_chunks(
+    embed: Callable[[list[str]], Any],
+    texts: list[str],
+    log: Callable[[str], None] = lambda m: None,
+    size: int = 2000,
+) -> dict[str, Any]:
+    """text -> vector for `texts`, embedded `size` at a time with a cache-backed `embed` (such
+    as ExperimentContext.embed), so a stopped run keeps what it embedded and resumes there."""
+    out: dict[str, Any] = {}
+    for start in range(0, len(texts), size):
+        chunk = texts[start : start + size]
+        out.update(zip(chunk, np.asarray(embed(chunk))))
+        if len(texts) > size:
+            log(f"embedded {min(start + size, len(texts))}/{len(texts)} imported texts")
+    return out

@@ -89,7 +89,7 @@ def measure_texts(
 ) -> dict[str, dict[str, PromptMeasures]]:
     """C3's text measures of every draw (embeddings cached in the store by text hash)."""
     unique = sorted({r["text"] for run in runs for rows in run.rows.values() for r in rows})
-    vectors = dict(zip(unique, np.asarray(ctx.embed(unique)))) if unique else {}
+    vectors = stored.embed_chunks(ctx.embed, unique, lambda m: ctx.log(f"c3: {m}"))
     return {
         run.label: {
             p: measure_prompt(rows, np.array([vectors[r["text"]] for r in rows]))

@@ -72,7 +72,7 @@ def load_imported(ctx: ExperimentContext, specs: Sequence[str]) -> ImportedTexts
     texts |= {t for ts in human.values() for t in ts}
     ctx.log(f"c4: {len(answering)} imported models x {len(ids)} prompts read from the store")
     unique = sorted(texts)
-    vectors = dict(zip(unique, np.asarray(ctx.embed(unique)))) if unique else {}
+    vectors = stored.embed_chunks(ctx.embed, unique, lambda m: ctx.log(f"c4: {m}"))
     embed = lambda ts: np.array([vectors[t] for t in ts])  # noqa: E731
     return ImportedTexts(
         {m: [embed(table[m][p]) for p in ids] for m in answering},
