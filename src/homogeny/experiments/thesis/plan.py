@@ -31,7 +31,7 @@ class ThesisPlan(base.Plan):
     toy_rl_epochs: float = 2.0
     toy_problems: int = 32  # held-out problems measured
     toy_samples: int = 8  # answers per problem and model at temperature 1
-    open_prompts: int = 12  # bootstrap null rate at 12 prompts: 4.6% (10: 5.4%)
+    open_prompts: int = 12  # percentile-bootstrap null rate at 12 prompts 4.6% (10: 5.4%)
     closed_prompts: int = 8
     samples: int = 4  # outputs per prompt and counter-pressure
     primary_pressure: str = "min-p"  # the counter-pressure the primary row is about
