@@ -283,6 +283,13 @@ def toy_stage_sentence(rows: Sequence[dict[str, Any]]) -> str:
     """The decomposition on the tiny models trained here, where pretraining and RL are both
     under control: which of the two accounts for more of their cross-model convergence."""
     by_metric = {str(r.get("metric")): r for r in rows}
+    by_metric.update(  # T's fixed id since issue 16: the stage is the row's subject
+        {
+            f"toy stage share: {r.get('subject')}": r
+            for r in rows
+            if r.get("metric") == "toy_stage_shapley_value"
+        }
+    )
     pre, rl = by_metric.get(TOY_PRETRAINING), by_metric.get(TOY_RL)
     if pre is None or rl is None:
         return ""
