@@ -23,7 +23,11 @@ class OneRow:
     claim, title, question = "c2", "one row", "does the audit store a finished claim?"
 
     def run(self, ctx: ExperimentContext) -> list:
-        return [make_evidence("c2", self.question, "m", "positive = yes", 1.0, (0.5, 1.5), 5, quick=ctx.quick)]
+        return [
+            make_evidence(
+                "c2", self.question, "m", "positive = yes", 1.0, (0.5, 1.5), 5, quick=ctx.quick
+            )
+        ]
 
 
 class Broken:
@@ -48,8 +52,14 @@ class Interrupted:
 
 
 def _ctx(store: Store, **kw) -> ExperimentContext:
-    return ExperimentContext(store=store, models=["zoo:smollm2-135m"], quick=True, progress=False,
-                             log=lambda m: None, **kw)
+    return ExperimentContext(
+        store=store,
+        models=["zoo:smollm2-135m"],
+        quick=True,
+        progress=False,
+        log=lambda m: None,
+        **kw,
+    )
 
 
 def _quiet() -> Console:
@@ -67,7 +77,9 @@ def test_an_unknown_claim_is_one_clear_error() -> None:
         chosen_claims(["c1", "c9"])
 
 
-def test_a_failing_claim_is_recorded_and_the_others_still_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_claim_is_recorded_and_the_others_still_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(EXPERIMENTS, "c1", f"{__name__}:Broken")
     monkeypatch.setitem(EXPERIMENTS, "c2", f"{__name__}:OneRow")
     with Store.open(tmp_path / "s.duckdb") as store:
@@ -76,11 +88,15 @@ def test_a_failing_claim_is_recorded_and_the_others_still_run(tmp_path: Path, mo
         assert "RuntimeError: boom in the experiment" in errors[0]["error"]
         assert store.artifact("audit", "errors")[0]["claim"] == "c1"
         assert [r["metric"] for r in store.evidence("c2")] == ["m"]
-        statuses = {r["command"]: r["status"] for r in store.query("SELECT command, status FROM runs")}
+        statuses = {
+            r["command"]: r["status"] for r in store.query("SELECT command, status FROM runs")
+        }
         assert statuses == {"audit c1": "interrupted", "audit c2": "done"}
 
 
-def test_a_finished_claim_is_skipped_on_rerun_unless_settings_change(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_finished_claim_is_skipped_on_rerun_unless_settings_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(EXPERIMENTS, "c2", f"{__name__}:OneRow")
     with Store.open(tmp_path / "s.duckdb") as store:
         ctx = _ctx(store)
@@ -95,7 +111,9 @@ def test_a_finished_claim_is_skipped_on_rerun_unless_settings_change(tmp_path: P
         assert store.count("runs") == 2
 
 
-def test_user_errors_and_interrupts_stop_the_audit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_user_errors_and_interrupts_stop_the_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(EXPERIMENTS, "c2", f"{__name__}:OneRow")
     with Store.open(tmp_path / "s.duckdb") as store:
         monkeypatch.setitem(EXPERIMENTS, "c1", f"{__name__}:UserMistake")

@@ -35,7 +35,7 @@ def _judgments() -> dict[tuple[str, str], dict[str, list[float]]]:
             if name.startswith("__MACOSX") or not name.endswith(".json"):
                 continue
             data = json.loads(zf.read(name))
-            (judge, by_temperature), = data.items()
+            ((judge, by_temperature),) = data.items()
             for temperature, questions in by_temperature.items():
                 coded = {q: [parse_verdict(j) for j in js] for q, js in questions.items()}
                 out[(judge.replace("/", "_"), temperature)] = coded
@@ -52,7 +52,9 @@ def _paper_table() -> list[tuple[str, str, str, str, float]]:
         header = lines[1].split(",")[1:]
         for line in lines[2:]:
             temperature, *values = line.rsplit(",", len(header))
-            rows.extend((judge, statistic, temperature, b, float(v)) for b, v in zip(header, values))
+            rows.extend(
+                (judge, statistic, temperature, b, float(v)) for b, v in zip(header, values)
+            )
     return rows
 
 
@@ -69,12 +71,19 @@ def _check(rows: list[tuple[str, str, str, str, float]]) -> None:
         alpha, omega = _ours(judge, temperature, benchmark)
         ours = alpha if statistic == "alpha" else omega
         tolerance = 1e-12 if statistic == "alpha" else 1e-6
-        assert ours == pytest.approx(paper, abs=tolerance), (judge, statistic, temperature, benchmark)
+        assert ours == pytest.approx(paper, abs=tolerance), (
+            judge,
+            statistic,
+            temperature,
+            benchmark,
+        )
 
 
 def test_reproduces_one_judge_at_one_temperature() -> None:
     _require_data()
-    rows = [r for r in _paper_table() if r[0].startswith("google_gemma") and r[2] == "temperature: 0.25"]
+    rows = [
+        r for r in _paper_table() if r[0].startswith("google_gemma") and r[2] == "temperature: 0.25"
+    ]
     assert len(rows) == 8
     _check(rows)
 

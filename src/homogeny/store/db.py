@@ -56,9 +56,16 @@ def _v2_runs_record_claim_and_process(con: Con) -> None:
 
 
 EVIDENCE_V3_COLUMNS = (
-    ("threshold", "DOUBLE"), ("predicted", "VARCHAR"), ("unit", "VARCHAR"),
-    ("subject", "VARCHAR"), ("source", "VARCHAR"), ("role", "VARCHAR"), ("n_units", "INTEGER"),
-    ("null_rate", "DOUBLE"), ("p_value", "DOUBLE"), ("method", "VARCHAR"),
+    ("threshold", "DOUBLE"),
+    ("predicted", "VARCHAR"),
+    ("unit", "VARCHAR"),
+    ("subject", "VARCHAR"),
+    ("source", "VARCHAR"),
+    ("role", "VARCHAR"),
+    ("n_units", "INTEGER"),
+    ("null_rate", "DOUBLE"),
+    ("p_value", "DOUBLE"),
+    ("method", "VARCHAR"),
 )
 
 

@@ -181,7 +181,9 @@ def judging_items(quick: bool = False) -> list[Prompt]:
     ]
 
 
-def synthetic_task_prompts(quick: bool = False, kind: str | None = None, count: int | None = None) -> list[Prompt]:
+def synthetic_task_prompts(
+    quick: bool = False, kind: str | None = None, count: int | None = None
+) -> list[Prompt]:
     """Synthetic-data tasks (C3): reviews, functions (meta["inputs"] are fixed test inputs
     whose outputs group functions into semantic classes) and others. quick keeps 4; count keeps
     that many, taking the kinds in turn."""
