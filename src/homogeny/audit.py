@@ -20,10 +20,11 @@ from typing import Any, Self
 
 from homogeny.errors import HomogenyError, did_you_mean
 from homogeny.experiments.base import Evidence, ExperimentContext
+from homogeny.experiments.claims import CLAIM_IDS as CLAIMS
+from homogeny.experiments.claims import THESIS as THESIS_INFO
 from homogeny.store import Store
 
-CLAIMS = ("c1", "c2", "c3", "c4", "c5", "c6", "c7")
-THESIS = "T"
+THESIS = THESIS_INFO.id
 # Rough seconds per stage on 2 CPU cores with the three default models, used only to weigh
 # the stages in the overall ETA (which rescales by how fast the finished stages went).
 ESTIMATED_SECONDS = {True: {"c": 75.0, THESIS: 120.0}, False: {"c": 600.0, THESIS: 900.0}}
@@ -41,7 +42,8 @@ def chosen_claims(claims: list[str] | None) -> list[str]:
             continue
         if name not in CLAIMS:
             raise HomogenyError(
-                f"unknown claim {raw!r}{did_you_mean(name, [*CLAIMS, 't'])}; use some of {', '.join(CLAIMS)}, T"
+                f"unknown claim {raw!r}{did_you_mean(name, [*CLAIMS, 't'])}; "
+                f"use some of {', '.join(CLAIMS)}, T"
             )
         if name not in picked:
             picked.append(name)
@@ -50,7 +52,14 @@ def chosen_claims(claims: list[str] | None) -> list[str]:
 
 def settings(ctx: ExperimentContext) -> dict[str, Any]:
     """What decides a claim's evidence: the same settings give the same evidence."""
-    return {"models": list(ctx.models), "quick": bool(ctx.quick), "seed": int(ctx.seed), "options": ctx.options}
+    from homogeny.models import redact  # credentials in a URL are never stored
+
+    return {
+        "models": [redact(m) for m in ctx.models],
+        "quick": bool(ctx.quick),
+        "seed": int(ctx.seed),
+        "options": ctx.options,
+    }
 
 
 def completed(store: Store, claim: str, ctx: ExperimentContext) -> bool:
@@ -85,39 +94,66 @@ def run_audit(
     log: Callable[[str], None] | None = None,
 ) -> Path:
     """Run the audit and write OUT/report.html and OUT/evidence.json; return the page's path."""
-    from homogeny.generate.engine import model_info
+    from homogeny.models import model_info, redact
 
     order = chosen_claims(claims)
     if not models:
-        raise HomogenyError("no models to audit: install the embedded models (pip install 'homogeny[models]') or pass --models")
+        raise HomogenyError(
+            "no models to audit: install the embedded models (pip install 'homogeny[models]') "
+            "or pass --models"
+        )
     for spec in models:
         model_info(spec)  # a bad model spec fails here, before any work
     out = Path(out)
     if out.suffix == ".html":
-        raise HomogenyError(f"--out {str(out)!r} must be a folder; report.html and evidence.json are written into it")
+        raise HomogenyError(
+            f"--out {str(out)!r} must be a folder; report.html and evidence.json are written "
+            "into it"
+        )
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise HomogenyError(f"cannot create report folder {str(out)!r}: {exc.strerror}; choose another --out") from None
+        raise HomogenyError(
+            f"cannot create report folder {str(out)!r}: {exc.strerror}; choose another --out"
+        ) from None
     import rich
 
-    console = rich.get_console()  # the engine's progress bars nest under this console's live display
+    console = (
+        rich.get_console()
+    )  # the engine's progress bars nest under this console's live display
     say = log or (lambda m: console.print(f"[dim]{m}[/]"))
     with Store.open(store_path) as store:
-        ctx = ExperimentContext(store=store, models=list(models), quick=quick, seed=seed, executor=executor,
-                                ray_address=ray_address, options=options or {}, log=say)
+        ctx = ExperimentContext(
+            store=store,
+            models=list(models),
+            quick=quick,
+            seed=seed,
+            executor=executor,
+            ray_address=ray_address,
+            options=options or {},
+            log=say,
+        )
         errors = run_stages(store, ctx, order, force=force, console=console)
-        store.put_artifact("audit", "summary", {
-            "claims": order, "models": list(models), "quick": quick, "seed": seed,
-            "failed": [e["claim"] for e in errors], "finished_at": time.time(),
-        })
+        store.put_artifact(
+            "audit",
+            "summary",
+            {
+                "claims": order,
+                "models": [redact(m) for m in models],
+                "quick": quick,
+                "seed": seed,
+                "failed": [e["claim"] for e in errors],
+                "finished_at": time.time(),
+            },
+        )
         from homogeny.report.build import build_report
 
         return build_report(store, out)
 
 
-def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bool = False,
-               console: Any = None) -> list[dict[str, Any]]:
+def run_stages(
+    store: Store, ctx: ExperimentContext, order: list[str], force: bool = False, console: Any = None
+) -> list[dict[str, Any]]:
     """Run the stages in `order` (claims c1..c7, and T) with a top-level progress bar; skip
     those already completed with these settings; record unexpected failures in the artifact
     ("audit", "errors") and go on. User errors and interrupts propagate. Returns the failures."""
@@ -140,13 +176,18 @@ def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bo
                 if claim == THESIS:
                     run_thesis(store, ctx)
                 else:
-                    run_claim(store, claim, ctx, settings(ctx))  # imported: where the claim reads them
+                    run_claim(
+                        store, claim, ctx, settings(ctx)
+                    )  # imported: where the claim reads them
             except HomogenyError:
                 raise
             except Exception as exc:  # noqa: BLE001 - one broken experiment must not sink the audit
                 errors.append(error_record(claim, exc))
                 store.put_artifact("audit", "errors", errors)
-                console.print(f"[red]{claim} failed: {type(exc).__name__}: {exc}[/] (recorded; the audit goes on)")
+                console.print(
+                    f"[red]{claim} failed: {type(exc).__name__}: {exc}[/] "
+                    "(recorded; the audit goes on)"
+                )
             progress.finish(claim)
     return errors
 
@@ -154,8 +195,12 @@ def run_stages(store: Store, ctx: ExperimentContext, order: list[str], force: bo
 def error_record(claim: str, exc: BaseException) -> dict[str, Any]:
     """What the report shows for a failed claim: the error and the end of its traceback."""
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
-    return {"claim": claim, "error": f"{type(exc).__name__}: {exc}", "traceback": "".join(tb)[-4000:],
-            "at": time.time()}
+    return {
+        "claim": claim,
+        "error": f"{type(exc).__name__}: {exc}",
+        "traceback": "".join(tb)[-4000:],
+        "at": time.time(),
+    }
 
 
 class StageProgress:
@@ -194,11 +239,18 @@ class StageProgress:
                 return Text("ETA " + time.strftime("%H:%M:%S", time.gmtime(owner.eta_seconds())))
 
         self._bar = Progress(
-            TextColumn("[bold]audit[/] {task.description}"), BarColumn(), TextColumn("{task.fields[done]}"),
-            TimeElapsedColumn(), EtaColumn(), console=self.console, transient=False,
+            TextColumn("[bold]audit[/] {task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}"),
+            TimeElapsedColumn(),
+            EtaColumn(),
+            console=self.console,
+            transient=False,
         )
         self._bar.start()
-        self._task = self._bar.add_task("", total=sum(self.weights.values()), done=f"0/{len(self.weights)} stages")
+        self._task = self._bar.add_task(
+            "", total=sum(self.weights.values()), done=f"0/{len(self.weights)} stages"
+        )
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -221,4 +273,6 @@ class StageProgress:
 
     def _advance(self, stage: str) -> None:
         self.count += 1
-        self._bar.update(self._task, advance=self.weights[stage], done=f"{self.count}/{len(self.weights)} stages")
+        self._bar.update(
+            self._task, advance=self.weights[stage], done=f"{self.count}/{len(self.weights)} stages"
+        )

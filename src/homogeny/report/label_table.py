@@ -186,6 +186,13 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
         "random pairs",
     ),
     _l(
+        r"model_minus_human_intra_similarity",
+        "models' self-similarity above humans'", COSINE,
+        "a model's answers to a prompt are as varied as people's",
+        "a model's answers to one prompt are {effect} cosine more alike than people's answers "
+        "to it",
+    ),
+    _l(
         r"hivemind_index",
         "hivemind index (other models' answers vs a model's own)", "ratio",
         "other models' answers share nothing",
