@@ -57,13 +57,18 @@ class Inference:
         return "inconclusive"
 
 
+@lru_cache(maxsize=16)
+def _sign_patterns(n: int) -> np.ndarray:
+    """All 2^n sign patterns as a (2^n, n) matrix (n < 10: at most 512 rows)."""
+    return np.array(list(itertools.product((1.0, -1.0), repeat=n)))
+
+
 def sign_flip_pvalues(deviations: np.ndarray) -> tuple[float, float]:
     """Exact one-sided p-values (greater, less) of mean(deviations) vs 0 over all 2^n sign
     flips. Written here because scipy's permutation_test draws at random above 2^n > 9999
     and we need the exact enumeration only for n < 10 (at most 512 flips)."""
     d = np.asarray(deviations, dtype=np.float64)
-    signs = np.array(list(itertools.product((1.0, -1.0), repeat=d.size)))
-    means = signs @ d / d.size
+    means = _sign_patterns(d.size) @ d / d.size
     observed = d.mean()
     tol = 1e-12 * max(1.0, float(np.abs(d).max(initial=0.0)))
     return float(np.mean(means >= observed - tol)), float(np.mean(means <= observed + tol))
@@ -77,8 +82,15 @@ def sign_flip_interval(values: np.ndarray) -> tuple[float, float]:
     if lo == hi:
         return lo, hi
     grid = np.linspace(lo, hi, 401)
-    kept = [mu for mu in grid if 2 * min(sign_flip_pvalues(x - mu)) > ALPHA]
-    return (float(min(kept)), float(max(kept))) if kept else (lo, hi)
+    signs = _sign_patterns(x.size)
+    # flipped means of (x - mu) for every mu at once: (signs @ x - mu * signs.sum(1)) / n
+    flipped = (signs @ x)[:, None] / x.size - np.outer(signs.sum(axis=1) / x.size, grid)
+    observed = x.mean() - grid
+    tol = 1e-12 * max(1.0, float(np.abs(x).max()))
+    p_greater = np.mean(flipped >= observed - tol, axis=0)
+    p_less = np.mean(flipped <= observed + tol, axis=0)
+    kept = grid[2 * np.minimum(p_greater, p_less) > ALPHA]
+    return (float(kept.min()), float(kept.max())) if kept.size else (lo, hi)
 
 
 def _bootstrap_means(values: np.ndarray, n_resamples: int, seed: int) -> np.ndarray:
