@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -146,33 +145,3 @@ def test_audit_generations_imports_and_runs_claims_that_cannot_run_as_not_testab
     assert rows[("c3", "distinct_per_draw_vs_size")]["verdict"] != "not testable"
     assert rows[("c4", "share_intra_above_0_8")]["verdict"] != "not testable"
     assert (tmp_path / "report" / "report.html").is_file()
-
-
-@pytest.mark.slow
-def test_full_noveltybench_import_c3_c4_within_five_minutes(tmp_path: Path) -> None:
-    """Acceptance: the 20 models x 100 prompts x 10 imported, C3 and C4 run on them (ladders
-    of Llama 3 and Gemma 2, convergence across the 20); a rerun (import again, embeddings
-    cached) much faster than the first run."""
-    from homogeny.experiments.registry import run_claims
-    from homogeny.importing.load import import_files
-    from homogeny.importing.stored import imported_models
-
-    path = str(tmp_path / "full.duckdb")
-    seconds = []
-    for _ in range(2):
-        started = time.perf_counter()
-        import_files([NB / "generations"], path)
-        from homogeny.store import Store
-
-        with Store.open(path, read_only=True) as st:
-            specs = [m.model_id for m in imported_models(st)]
-        rows = run_claims(["c3", "c4"], specs, path, log=lambda m: None)
-        seconds.append(time.perf_counter() - started)
-    assert len(specs) == 20
-    subjects = [r.subject for r in rows if r.metric == "ladder_distinct_per_draw_vs_size"]
-    assert {s.split(":")[0] for s in subjects} >= {"llama-3", "gemma-2"}
-    share = next(r for r in rows if r.metric == "share_intra_above_0_8")
-    assert share.n == 100 and len(share.models) == 20 and share.verdict != "not testable"
-    # the 5-minute / 30-second targets are wall times on an idle 2-core machine (measured in
-    # docs/benchmarks.md, "Import"); on a shared machine only the cache's effect is asserted
-    assert seconds[1] < seconds[0] / 5, seconds
