@@ -1164,37 +1164,3 @@ def test_c1_typed_and_older_ids_read_the_same() -> None:
         labels.name({"metric": "nll_low_minus_high", "subject": "qwen"})
         == "extra surprise of rare wording (qwen)"
     )
-
-
-def test_the_claim_verdict_table_heads_the_page(tmp_path: Path) -> None:
-    """One line per claim from its primary row: verdict after Holm, interval, units, null rate;
-    the measured numbers are escaped text and no raw metric id is shown."""
-    from homogeny.experiments.evidence import make_evidence
-
-    rows = [
-        make_evidence(
-            c,
-            "q",
-            "hivemind_index",
-            "s",
-            0.9,
-            (0.8, 1.0),
-            12,
-            threshold=0.5,
-            role="primary",
-            unit="ratio",
-            n_units=12,
-            null_rate=0.025,
-            p_value=p,
-        )
-        for c, p in (("c4", 0.001), ("c3", 0.03))
-    ]
-    with Store.open(tmp_path / "s.duckdb") as store:
-        for r in rows:
-            store.add_evidence([r.as_row()])
-        path = build_report(store, tmp_path / "out")
-    html = path.read_text(encoding="utf-8")
-    table = html[html.index('<div class="verdict-table">') : html.index("</table>")]
-    assert "C4" in table and "C3" in table and "0.025" in table
-    assert "supported" in table and "inconclusive" in table  # c3: p 0.03 > 0.025
-    assert "hivemind_index" not in table

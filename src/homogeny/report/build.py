@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from homogeny import __version__
 from homogeny.report import figures as figs
-from homogeny.report import hivemind, narrative, output, plots, summary_plots, verdict_table
+from homogeny.report import hivemind, narrative, output, plots, summary_plots
 from homogeny.report import samples as sample_data
 from homogeny.report import scope as scope_box
 from homogeny.experiments.verdicts import claim_verdicts, holm_adjusted
@@ -327,7 +327,6 @@ def render(data: dict[str, Any]) -> str:
         version=__version__,
         env_versions=_versions(),
         n_evidence=len(data["evidence"]),
-        verdict_table=verdict_table.rows(data["evidence"]),
     )
 
 
