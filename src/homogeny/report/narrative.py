@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from homogeny.experiments.claims import CLAIM_IDS, THESIS
 from homogeny.report import labels
 from homogeny.report.claim_text import CLAIMS, SENTENCES, ClaimInfo
 from homogeny.report.plots import fmt
@@ -22,7 +23,7 @@ from homogeny.report.stage_text import (  # noqa: F401  (re-exported for build.p
     toy_stage_sentence,
 )
 
-CLAIM_ORDER = ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "T")
+CLAIM_ORDER = (*CLAIM_IDS, THESIS.id)  # the one claim list: experiments/claims.py
 __all__ = ["CLAIMS", "SENTENCES", "ClaimInfo"]
 
 
