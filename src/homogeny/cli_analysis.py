@@ -29,6 +29,23 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 QuickOpt = Annotated[
     bool, typer.Option("--quick", help="Fewer prompts and samples, same code path.")
 ]
+PairOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pair",
+        help="T: a same-checkpoint pair BASE_SPEC,TUNED_SPEC (e.g. a base model and its "
+        "instruct version) that identifies the post-training weights stage.",
+    ),
+]
+ProtocolOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--protocol",
+        help="c4: a published measurement protocol to run as well; srt = K 8, top-p 0.9, "
+        "T 1, 48 tokens, MiniLM, 20,000-pair floor (docs/audit.md).",
+    ),
+]
+PROTOCOLS = ("srt",)
 
 
 def score(
@@ -129,6 +146,45 @@ def _pair_options(claim: str, pairs: list[Path], pair_tail: list[Path]) -> dict[
     return {"pairs": [str(p) for p in pairs]}
 
 
+def claim_flag_options(claims: list[str], pair: str | None, protocol: str | None) -> dict:
+    """Per-claim plan options from --pair (claim T) and --protocol (claim c4), checked now:
+    a flag for a claim that is not in the run is a user error, not silently dropped."""
+    from homogeny.errors import ParameterError
+
+    options: dict[str, dict[str, Any]] = {}
+    wanted = {"T": pair, "c4": protocol}
+    flags = {"T": "--pair", "c4": "--protocol"}
+    for claim, value in wanted.items():
+        if value is None:
+            continue
+        if claim.lower() not in [c.lower() for c in claims]:
+            raise ParameterError(
+                f"{flags[claim]} is an input of claim {claim}, which this run leaves out; "
+                f"drop {flags[claim]} or include {claim}"
+            )
+        options[claim] = _flag_value(claim, value)
+    return options
+
+
+def _flag_value(claim: str, value: str) -> dict[str, Any]:
+    from homogeny.errors import ParameterError
+
+    if claim == "c4":
+        if value.strip().lower() not in PROTOCOLS:
+            raise ParameterError(
+                f"--protocol {value!r} is not a known protocol; use one of {', '.join(PROTOCOLS)}"
+            )
+        return {"protocol": value.strip().lower()}
+    specs = [s.strip() for s in value.split(",") if s.strip()]
+    if len(specs) != 2:
+        raise ParameterError(f"--pair {value!r} needs two model specs: --pair BASE_SPEC,TUNED_SPEC")
+    from homogeny.models import model_info
+
+    for spec in specs:
+        model_info(spec)  # a bad spec fails here, before any work
+    return {"pair": ",".join(specs)}
+
+
 def run(
     claim: Annotated[str, typer.Argument(help="c1 .. c7")],
     # the paper's own form, `--pairs LOW.txt HIGH.txt`, leaves HIGH.txt here
@@ -144,6 +200,8 @@ def run(
             help="c1: aligned LOW.txt and HIGH.txt files: --pairs LOW.txt HIGH.txt (or twice).",
         ),
     ] = None,
+    pair: PairOpt = None,
+    protocol: ProtocolOpt = None,
     executor: ExecutorOpt = "local",
     ray_address: RayAddressOpt = None,
 ) -> None:
@@ -151,6 +209,8 @@ def run(
     from homogeny.experiments.registry import run_claims
 
     options = _pair_options(claim, pairs or [], pair_tail or [])
+    for per_claim in claim_flag_options([claim.strip()], pair, protocol).values():
+        options.update(per_claim)
     models = split_models(models_)
     check_work(executor, models)
     evidence = run_claims(
@@ -198,11 +258,15 @@ def audit(
             "for more), imported into --store first; their imported:NAME models join the run.",
         ),
     ] = None,
+    pair: PairOpt = None,
+    protocol: ProtocolOpt = None,
 ) -> None:
     """Run every claim, decompose convergence by stage, test counter-pressures, write the report."""
     from homogeny.audit import run_audit
+    from homogeny.experiments.claims import CLAIM_IDS
 
     chosen = [c.strip().lower() for c in claims.split(",")] if claims else None
+    options = claim_flag_options([*(chosen or CLAIM_IDS), "T"], pair, protocol)  # T always runs
     models = split_models(models_)
     check_work(executor, models)
     if generations:  # every file is checked before the store opens (bad line: exit 2)
@@ -212,7 +276,7 @@ def audit(
         models = audit_models(models, store)
     html = run_audit(
         models, store, out, claims=chosen, quick=quick, seed=seed, executor=executor,
-        ray_address=ray_address,
+        ray_address=ray_address, options=options,
     )  # fmt: skip
     print(f"report: {html}")
     _fail_on_audit_errors(store)
