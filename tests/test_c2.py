@@ -18,7 +18,6 @@ from homogeny.experiments.c2_training import (
     RLFormatCollapse,
     classify_real_format,
     format_entropy,
-    settings_for,
     size_shuffle_null,
     winner_agreement,
 )
@@ -141,16 +140,6 @@ def test_plan_quick_full_and_strict_options() -> None:
         C2Plan.for_run(True, {"rl_seed": 2})
     with pytest.raises(HomogenyError, match="unknown model size 'huge'"):
         C2Plan.for_run(True, {"sizes": ("tiny", "huge")})
-
-
-def test_settings_for_keeps_only_c2_options() -> None:
-    ctx = ExperimentContext(
-        store=Store.open(":memory:"),
-        models=[],
-        quick=True,
-        options={"pairs": ["a", "b"], "rl_seeds": 2},
-    )
-    assert settings_for(ctx) == replace(C2Plan.quick(), rl_seeds=2)
 
 
 def test_one_checkpoint_folder_rule(tmp_path: Any) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from homogeny.experiments.base import Evidence, Experiment, ExperimentContext, PrimaryRule
-from homogeny.experiments.c2_training.plan import C2Plan, settings_for
+from homogeny.experiments.c2_training.plan import C2Plan
 from homogeny.experiments.c2_training.real import (
     classify_real_format,
     format_entropy,
@@ -32,7 +32,6 @@ from homogeny.experiments.c2_training.rows import (
     winner_agreement,
 )
 from homogeny.experiments.c2_training.training import (
-    _checkpoint_dir,
     pretrained,
     rl_checkpoint,
     summarize_run,
@@ -44,12 +43,10 @@ from homogeny.toy import torch_threads
 __all__ = [
     "C2Plan",
     "RLFormatCollapse",
-    "_checkpoint_dir",
     "classify_real_format",
     "format_entropy",
     "pretrained",
     "rl_checkpoint",
-    "settings_for",
     "size_shuffle_null",
     "summarize_run",
     "toy_runs",

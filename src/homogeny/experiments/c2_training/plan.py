@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from homogeny.errors import HomogenyError
@@ -109,12 +109,3 @@ class C2Plan(Plan):
     def pretrain_settings(self) -> dict[str, Any]:
         """The fields that determine a pretrained checkpoint (hashed into its key)."""
         return {name: getattr(self, name) for name in PRETRAIN_FIELDS}
-
-
-def settings_for(ctx: Any) -> C2Plan:
-    """C2's plan for `ctx` (quick or full) with those of ctx.options that are C2 plan fields.
-
-    Transitional: the stage game (experiments/stage_games.py) trains on C2's checkpoints and
-    asks for C2's plan with its own context, whose options may hold other claims' names."""
-    names = {f.name for f in fields(C2Plan)}
-    return C2Plan.for_run(bool(ctx.quick), {k: v for k, v in ctx.options.items() if k in names})
