@@ -4,11 +4,11 @@ runner."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -28,22 +28,14 @@ def smollm() -> str:
     return "zoo:smollm2-135m"
 
 
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 600, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `homogeny ARGS` in a subprocess, as a user would."""
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "homogeny.cli", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-        env=full_env,
-        cwd=cwd,
-    )
-
-
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def prompts(tmp_path: Path) -> Path:
+    """A one-prompt text file."""
+    path = tmp_path / "p.txt"
+    path.write_text("Say hi.\n")
+    return path

@@ -6,22 +6,7 @@ from __future__ import annotations
 import pytest
 
 from homogeny.store import Store
-
-
-def assert_user_error(proc, *needles: str) -> None:
-    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    assert "Traceback" not in proc.stderr
-    for n in needles:
-        assert n in lines[0], lines[0]
-
-
-@pytest.fixture
-def prompts(tmp_path):
-    p = tmp_path / "p.txt"
-    p.write_text("Say hi.\n")
-    return p
+from helpers import one_error_line
 
 
 def test_unknown_zoo_model_suggests_the_closest(cli, prompts, tmp_path):
@@ -34,7 +19,7 @@ def test_unknown_zoo_model_suggests_the_closest(cli, prompts, tmp_path):
         "--store",
         str(tmp_path / "s.duckdb"),
     )
-    assert_user_error(proc, "smollm2-13m", "did you mean 'smollm2-135m'")
+    one_error_line(proc, 2, "smollm2-13m", "did you mean 'smollm2-135m'")
 
 
 def test_unknown_scheme(cli, prompts, tmp_path):
@@ -47,7 +32,7 @@ def test_unknown_scheme(cli, prompts, tmp_path):
         "--store",
         str(tmp_path / "s.duckdb"),
     )
-    assert_user_error(proc, "foo:bar", "zoo:ID")
+    one_error_line(proc, 2, "foo:bar", "zoo:ID")
 
 
 def test_missing_gguf_file(cli, prompts, tmp_path):
@@ -60,7 +45,7 @@ def test_missing_gguf_file(cli, prompts, tmp_path):
         "--store",
         str(tmp_path / "s.duckdb"),
     )
-    assert_user_error(proc, "/no/such/model.gguf", "does not exist")
+    one_error_line(proc, 2, "/no/such/model.gguf", "does not exist")
 
 
 def test_corrupt_gguf_file(cli, prompts, tmp_path):
@@ -76,7 +61,7 @@ def test_corrupt_gguf_file(cli, prompts, tmp_path):
         str(tmp_path / "s.duckdb"),
         "--quiet",
     )
-    assert_user_error(proc, "bad.gguf")
+    one_error_line(proc, 2, "bad.gguf")
 
 
 def test_missing_prompt_file(cli, tmp_path):
@@ -89,7 +74,7 @@ def test_missing_prompt_file(cli, tmp_path):
         "--store",
         str(tmp_path / "s.duckdb"),
     )
-    assert_user_error(proc, "none.jsonl")
+    one_error_line(proc, 2, "none.jsonl")
 
 
 def test_malformed_prompt_line_names_the_line(cli, tmp_path):
@@ -104,7 +89,7 @@ def test_malformed_prompt_line_names_the_line(cli, tmp_path):
         "--store",
         str(tmp_path / "s.duckdb"),
     )
-    assert_user_error(proc, "line 2")
+    one_error_line(proc, 2, "line 2")
 
 
 @pytest.mark.parametrize(
@@ -131,7 +116,7 @@ def test_parameter_out_of_range(cli, prompts, tmp_path, flag, value):
         flag,
         value,
     )
-    assert_user_error(proc, flag.lstrip("-"), "range")
+    one_error_line(proc, 2, flag.lstrip("-"), "range")
 
 
 def test_unreachable_server_keeps_the_store(cli, prompts, tmp_path, smollm):
@@ -162,14 +147,14 @@ def test_unreachable_server_keeps_the_store(cli, prompts, tmp_path, smollm):
         "--quiet",
         env={"HOMOGENY_MAX_RETRIES": "1"},
     )
-    assert_user_error(proc, "127.0.0.1:9", "unreachable")
+    one_error_line(proc, 2, "127.0.0.1:9", "unreachable")
     with Store.open(store, read_only=True) as st:
         assert st.count("samples") == 2
 
 
 def test_unknown_claim(cli, tmp_path):
     proc = cli("run", "c9", "--store", str(tmp_path / "s.duckdb"))
-    assert_user_error(proc, "c9")
+    one_error_line(proc, 2, "c9")
 
 
 @pytest.mark.parametrize("form", ["paper", "repeated"])
@@ -183,7 +168,7 @@ def test_pair_files_are_checked_before_any_work(cli, tmp_path, form):
         else ["--pairs", str(low), "--pairs", str(high)]
     )
     proc = cli("run", "c1", *flags, "--store", str(tmp_path / "s.duckdb"))
-    assert_user_error(proc, "low.txt has 2 lines", "high.txt has 1", "aligned")
+    one_error_line(proc, 2, "low.txt has 2 lines", "high.txt has 1", "aligned")
     assert not (
         tmp_path / "s.duckdb"
     ).exists()  # rejected before a store was opened or a model loaded
@@ -191,12 +176,12 @@ def test_pair_files_are_checked_before_any_work(cli, tmp_path, form):
 
 def test_pairs_belong_to_c1(cli, tmp_path):
     proc = cli("run", "c4", "--pairs", "a.txt", "b.txt", "--store", str(tmp_path / "s.duckdb"))
-    assert_user_error(proc, "--pairs", "c1")
+    one_error_line(proc, 2, "--pairs", "c1")
 
 
 def test_export_of_missing_store(cli, tmp_path):
     proc = cli("export", "--store", str(tmp_path / "missing.duckdb"), "--out", str(tmp_path / "o"))
-    assert_user_error(proc, "missing.duckdb", "does not exist")
+    one_error_line(proc, 2, "missing.duckdb", "does not exist")
 
 
 def test_models_json_lists_the_zoo(cli):

@@ -21,6 +21,7 @@ import typer
 
 from homogeny import cli_exit
 from homogeny.store import Store
+from helpers import one_error_line
 
 
 def homogeny_command() -> str:
@@ -48,23 +49,6 @@ def run(
     )
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
-
-
-def one_error_line(proc, code: int, *needles: str) -> str:
-    """Assert exit `code` and exactly one non-empty stderr line holding every needle."""
-    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
-@pytest.fixture
-def prompts(tmp_path: Path) -> Path:
-    path = tmp_path / "p.txt"
-    path.write_text("Say hi.\n")
-    return path
 
 
 # --- 2: usage errors get typer's short usage message ------------------------------------

@@ -20,6 +20,7 @@ from homogeny.models import parse_spec
 from homogeny.models.openai import OpenAIBackend
 from homogeny.models.params import SamplingParams
 from homogeny.suites.prompt import Prompt
+from helpers import run_cli
 from server_utils import FaultServer
 
 PARAMS = SamplingParams(max_tokens=4)
@@ -86,19 +87,6 @@ def test_url_credentials_go_as_basic_auth_and_never_into_the_spec():
     assert PASSWORD not in str(err.value) and srv.seen[0]["Authorization"][6:] not in str(err.value)
 
 
-def _cli(
-    args: list[str], env: dict[str, str], timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "homogeny.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **env},
-        check=False,
-    )
-
-
 def _store_text(path: Path) -> str:
     from homogeny.store import Store
 
@@ -119,8 +107,8 @@ def test_secrets_never_reach_the_store_stdout_or_stderr(tmp_path, mode):
     store = tmp_path / "s.duckdb"
     with FaultServer(mode) as srv:
         model = f"openai:{srv.url(f'alice:{PASSWORD}')}#m"
-        proc = _cli(
-            [
+        proc = run_cli(
+            *[
                 "generate",
                 "--model",
                 model,
@@ -132,7 +120,7 @@ def test_secrets_never_reach_the_store_stdout_or_stderr(tmp_path, mode):
                 str(store),
                 "--quiet",
             ],
-            {"HOMOGENY_API_KEY": KEY, "HOMOGENY_MAX_RETRIES": "0"},
+            env={"HOMOGENY_API_KEY": KEY, "HOMOGENY_MAX_RETRIES": "0"},
         )
     assert (proc.returncode == 0) == (mode == "ok"), proc.stderr
     assert "Traceback" not in proc.stderr

@@ -11,29 +11,8 @@ import pytest
 
 from homogeny.errors import StoreError
 from homogeny.experiments.base import make_evidence
-from homogeny.store import SampleRow, Store
-
-
-def _row(key: str, text: str = "hello") -> SampleRow:
-    return SampleRow(
-        key=key,
-        model_id="m",
-        model_sha256="sha",
-        prompt_hash="ph",
-        prompt_id="p1",
-        sample_index=0,
-        seed=1,
-        temperature=1.0,
-        top_p=1.0,
-        min_p=0.0,
-        top_k=0,
-        max_tokens=8,
-        chat=True,
-        params_json="{}",
-        text=text,
-        token_ids=[1, 2],
-        logprobs=[-0.1, -0.2],
-    )
+from homogeny.store import Store
+from helpers import sample_row as _row
 
 
 def test_samples_are_written_once_per_key(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from homogeny.errors import StoreError
 from homogeny.store import SCHEMA_VERSION, SampleRow, Store
+from helpers import sample_row
 
 # The layout of stores written before the schema was versioned (version 1), verbatim.
 V1_SCHEMA = """
@@ -39,25 +40,7 @@ CREATE TABLE IF NOT EXISTS artifacts (claim VARCHAR, name VARCHAR, run_id VARCHA
 
 
 def _row(key: str, text: str = "hello") -> SampleRow:
-    return SampleRow(
-        key=key,
-        model_id="m",
-        model_sha256="sha",
-        prompt_hash="ph",
-        prompt_id="p1",
-        sample_index=0,
-        seed=1,
-        temperature=0.7,
-        top_p=0.9,
-        min_p=0.0,
-        top_k=0,
-        max_tokens=8,
-        chat=True,
-        params_json="{}",
-        text=text,
-        token_ids=[1, 2],
-        logprobs=[-0.1, -0.2],
-    )
+    return sample_row(key, text, temperature=0.7, top_p=0.9)
 
 
 def _sql(path: Path, *statements: str) -> None:
