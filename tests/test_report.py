@@ -5,6 +5,7 @@ the verdicts, each chart once with its values, samples traceable, writes atomic.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import os
@@ -95,13 +96,38 @@ def _embeddings(texts: list[str]) -> list[tuple[str, list[float]]]:
     return out
 
 
-def build_store(path: Path, c1_direction: Literal["above", "below"] = "above") -> Store:
+# One-sided p-values of each claim's primary row when the store declares roles: T's 0.02
+# passes alone but not after Holm across the eight claims (6th smallest: 3 x 0.02 > 0.025).
+PRIMARY_P = {
+    "c1": 0.002, "c2": 0.004, "c3": 0.3, "c4": 0.001,
+    "c5": 0.003, "c6": 0.0005, "c7": 0.99, "T": 0.02,
+}  # fmt: skip
+
+
+def _with_roles(roles: bool, seen: set[str], rows: Any) -> list[Any]:
+    """`rows` as a current audit stores them when `roles`: each claim's first row is its
+    primary (p-value, independent units, null rate), the others secondary."""
+    if not roles:
+        return list(rows)
+    out = []
+    for e in rows:
+        first = e.claim not in seen
+        seen.add(e.claim)
+        extra = {"p_value": PRIMARY_P[e.claim], "n_units": e.n, "null_rate": 0.025}
+        out.append(dataclasses.replace(e, role="primary", **extra) if first else e)
+    return out
+
+
+def build_store(
+    path: Path, c1_direction: Literal["above", "below"] = "above", roles: bool = False
+) -> Store:
     """A store like an audit leaves: two models (one base), samples from a `run c4` and an
     `audit` run, evidence for c1..c7 and T under the experiments' real metric ids (rows from
     models trained here among them), plot artifacts of every shape, charts drawn twice from the
     same data, hostile text in a prompt and an output. `c1_direction` flips C1's verdict (same
-    interval, opposite prediction)."""
+    interval, opposite prediction); `roles` makes each claim's first row its primary row."""
     store = Store.open(path)
+    seen: set[str] = set()
     for model, sha in MODELS.items():
         params = 135_000_000 if "135" in model else 270_000_000
         kind = "base" if model.startswith("gemma") else "instruct"
@@ -144,42 +170,46 @@ def build_store(path: Path, c1_direction: Literal["above", "below"] = "above") -
     store.add_evidence(
         [
             e.as_row()
-            for e in (
-                make_evidence(
-                    "c4",
-                    "Do different models give more similar outputs than chance?",
-                    "inter_model_minus_random",
-                    "positive = outputs of different models are closer than shuffled pairs",
-                    0.234,
-                    (0.118, 0.352),
-                    40,
-                    plot=HEAT,
-                    models=list(MODELS),
-                    quick=True,
-                ),
-                make_evidence(
-                    "c4",
-                    "Are they nearly as alike as one model's own answers?",
-                    "hivemind_index",
-                    "1 = as alike as a model's own resamples",
-                    0.8,
-                    (0.7, 0.95),
-                    40,
-                    threshold=0.9,
-                    plot=HEAT,
-                    models=list(MODELS),
-                    quick=True,
-                ),
-                make_evidence(
-                    "c4",
-                    "Does per-user framing hide the sameness?",
-                    "persona_disguise_gap",
-                    "positive = framing hides sameness",
-                    0.04,
-                    (-0.02, 0.1),
-                    40,
-                    models=list(MODELS),
-                    quick=True,
+            for e in _with_roles(
+                roles,
+                seen,
+                (
+                    make_evidence(
+                        "c4",
+                        "Do different models give more similar outputs than chance?",
+                        "inter_model_minus_random",
+                        "positive = outputs of different models are closer than shuffled pairs",
+                        0.234,
+                        (0.118, 0.352),
+                        40,
+                        plot=HEAT,
+                        models=list(MODELS),
+                        quick=True,
+                    ),
+                    make_evidence(
+                        "c4",
+                        "Are they nearly as alike as one model's own answers?",
+                        "hivemind_index",
+                        "1 = as alike as a model's own resamples",
+                        0.8,
+                        (0.7, 0.95),
+                        40,
+                        threshold=0.9,
+                        plot=HEAT,
+                        models=list(MODELS),
+                        quick=True,
+                    ),
+                    make_evidence(
+                        "c4",
+                        "Does per-user framing hide the sameness?",
+                        "persona_disguise_gap",
+                        "positive = framing hides sameness",
+                        0.04,
+                        (-0.02, 0.1),
+                        40,
+                        models=list(MODELS),
+                        quick=True,
+                    ),
                 ),
             )
         ]
@@ -205,126 +235,130 @@ def build_store(path: Path, c1_direction: Literal["above", "below"] = "above") -
     store.add_evidence(
         [
             e.as_row()
-            for e in (
-                make_evidence(
-                    "c1",
-                    "Are paraphrases flattened toward their high-frequency form?",
-                    "output - prompt closeness",
-                    "positive = rare phrasings are pulled toward common ones",
-                    0.31,
-                    (0.12, 0.5),
-                    24,
-                    predicted=c1_direction,
-                    models=list(MODELS),
-                ),
-                make_evidence(
-                    "c2",
-                    "Does the format that wins grow within the first RL epoch?",
-                    "dominant_share_gain_first_epoch",
-                    "share gained by the winning format",
-                    0.62,
-                    (0.41, 0.8),
-                    6,
-                    threshold=0.05,
-                    plot={
-                        "x": [0, 1, 2, 3],
-                        "series": {
-                            "format A": [0.3, 0.7, 0.9, 0.95],
-                            "format B": [0.4, 0.2, 0.05, 0.02],
+            for e in _with_roles(
+                roles,
+                seen,
+                (
+                    make_evidence(
+                        "c1",
+                        "Are paraphrases flattened toward their high-frequency form?",
+                        "output - prompt closeness",
+                        "positive = rare phrasings are pulled toward common ones",
+                        0.31,
+                        (0.12, 0.5),
+                        24,
+                        predicted=c1_direction,
+                        models=list(MODELS),
+                    ),
+                    make_evidence(
+                        "c2",
+                        "Does the format that wins grow within the first RL epoch?",
+                        "dominant_share_gain_first_epoch",
+                        "share gained by the winning format",
+                        0.62,
+                        (0.41, 0.8),
+                        6,
+                        threshold=0.05,
+                        plot={
+                            "x": [0, 1, 2, 3],
+                            "series": {
+                                "format A": [0.3, 0.7, 0.9, 0.95],
+                                "format B": [0.4, 0.2, 0.05, 0.02],
+                            },
                         },
-                    },
-                ),
-                make_evidence(
-                    "c2",
-                    "How many epochs until one format passes 90%?",
-                    "epochs_until_90pct_format",
-                    "epochs of RL",
-                    0.6,
-                    (0.4, 0.9),
-                    6,
-                    threshold=1.0,
-                    predicted="below",
-                ),
-                make_evidence(
-                    "c2",
-                    "Does RL narrow coverage?",
-                    "pass_at_k_change",
-                    "negative = coverage lost",
-                    -0.12,
-                    (-0.2, -0.05),
-                    6,
-                    predicted="below",
-                    plot=TREND,
-                ),
-                make_evidence(
-                    "c2",
-                    "Does majority@k gain more than pass@k?",
-                    "majority_minus_pass_at_k_change",
-                    "positive = RL sharpens the mode",
-                    0.37,
-                    (0.2, 0.5),
-                    6,
-                    plot=TREND,
-                ),
-                make_evidence(
-                    "c3",
-                    "Do bigger models give fewer distinct samples per draw?",
-                    "distinct_per_draw_vs_size",
-                    "negative = bigger models give fewer distinct samples per draw",
-                    -0.08,
-                    (-0.2, 0.05),
-                    30,
-                    predicted="below",
-                    models=list(MODELS),
-                ),
-                make_evidence(
-                    "c5",
-                    "Do matching outputs hide different internals?",
-                    "toy_lm_cka_copy_minus_pair",
-                    "positive = internal representations differ",
-                    0.47,
-                    (0.3, 0.6),
-                    12,
-                ),
-                make_evidence(
-                    "c6",
-                    "Is temperature-0 consistency the same as reliability?",
-                    "consistency_minus_accuracy_t0",
-                    "positive = consistency exceeds reliability",
-                    0.51,
-                    (0.33, 0.7),
-                    100,
-                    models=["smollm2-135m"],
-                ),
-                make_evidence(
-                    "c7",
-                    "Does anchor-free self-training collapse diversity?",
-                    "toy_none_coverage_lost_per_round",
-                    "positive = coverage lost without an anchor",
-                    -0.3,
-                    (-0.45, -0.12),
-                    8,
-                ),
-                make_evidence(
-                    "T",
-                    "Is convergence the default, and does counter-pressure remove part of it?",
-                    "diversity recovered by the best counter-pressure",
-                    "positive = counter-pressure removes convergence",
-                    0.28,
-                    (0.1, 0.44),
-                    50,
-                    models=["smollm2-135m"],
-                ),
-                make_evidence(
-                    "T",
-                    "How much convergence does the input stage add?",
-                    "stage share: input",
-                    "positive = the stage adds convergence",
-                    0.05,
-                    (0.01, 0.09),
-                    50,
-                    plot=STAGES,
-                    models=list(MODELS),
+                    ),
+                    make_evidence(
+                        "c2",
+                        "How many epochs until one format passes 90%?",
+                        "epochs_until_90pct_format",
+                        "epochs of RL",
+                        0.6,
+                        (0.4, 0.9),
+                        6,
+                        threshold=1.0,
+                        predicted="below",
+                    ),
+                    make_evidence(
+                        "c2",
+                        "Does RL narrow coverage?",
+                        "pass_at_k_change",
+                        "negative = coverage lost",
+                        -0.12,
+                        (-0.2, -0.05),
+                        6,
+                        predicted="below",
+                        plot=TREND,
+                    ),
+                    make_evidence(
+                        "c2",
+                        "Does majority@k gain more than pass@k?",
+                        "majority_minus_pass_at_k_change",
+                        "positive = RL sharpens the mode",
+                        0.37,
+                        (0.2, 0.5),
+                        6,
+                        plot=TREND,
+                    ),
+                    make_evidence(
+                        "c3",
+                        "Do bigger models give fewer distinct samples per draw?",
+                        "distinct_per_draw_vs_size",
+                        "negative = bigger models give fewer distinct samples per draw",
+                        -0.08,
+                        (-0.2, 0.05),
+                        30,
+                        predicted="below",
+                        models=list(MODELS),
+                    ),
+                    make_evidence(
+                        "c5",
+                        "Do matching outputs hide different internals?",
+                        "toy_lm_cka_copy_minus_pair",
+                        "positive = internal representations differ",
+                        0.47,
+                        (0.3, 0.6),
+                        12,
+                    ),
+                    make_evidence(
+                        "c6",
+                        "Is temperature-0 consistency the same as reliability?",
+                        "consistency_minus_accuracy_t0",
+                        "positive = consistency exceeds reliability",
+                        0.51,
+                        (0.33, 0.7),
+                        100,
+                        models=["smollm2-135m"],
+                    ),
+                    make_evidence(
+                        "c7",
+                        "Does anchor-free self-training collapse diversity?",
+                        "toy_none_coverage_lost_per_round",
+                        "positive = coverage lost without an anchor",
+                        -0.3,
+                        (-0.45, -0.12),
+                        8,
+                    ),
+                    make_evidence(
+                        "T",
+                        "Is convergence the default, and does counter-pressure remove part of it?",
+                        "diversity recovered by the best counter-pressure",
+                        "positive = counter-pressure removes convergence",
+                        0.28,
+                        (0.1, 0.44),
+                        50,
+                        models=["smollm2-135m"],
+                    ),
+                    make_evidence(
+                        "T",
+                        "How much convergence does the input stage add?",
+                        "stage share: input",
+                        "positive = the stage adds convergence",
+                        0.05,
+                        (0.01, 0.09),
+                        50,
+                        plot=STAGES,
+                        models=list(MODELS),
+                    ),
                 ),
             )
         ]
@@ -1164,3 +1198,95 @@ def test_c1_typed_and_older_ids_read_the_same() -> None:
         labels.name({"metric": "nll_low_minus_high", "subject": "qwen"})
         == "extra surprise of rare wording (qwen)"
     )
+
+
+def _verdict_rows(html: str) -> dict[str, str]:
+    """claim -> verdict, as the claim-verdict table at the top of the page shows them."""
+    table = _section(html, "verdicts")
+    return dict(re.findall(r'<tr data-claim="([^"]+)" data-verdict="([^"]+)">', table))
+
+
+def test_the_claim_verdict_table_heads_the_page(tmp_path: Path) -> None:
+    """One line per claim that ran, before the answer, with the verdict evidence.json exports
+    (T's p of 0.02 passes alone but not after Holm across the eight claims)."""
+    store = build_store(tmp_path / "s.duckdb", roles=True)
+    path = build_report(store, tmp_path / "out")
+    ran = {build.normalise_claim(r["claim"]) for r in store.evidence()}
+    store.close()
+    html = path.read_text(encoding="utf-8")
+    assert html.index('<section id="question"') < html.index('<section id="verdicts"')
+    assert html.index('<section id="verdicts"') < html.index('<section id="answer"')
+    assert '<a href="#verdicts">Claim verdicts</a>' in html  # in the contents
+    shown = _verdict_rows(html)
+    exported = json.loads((path.parent / "evidence.json").read_text())["claim_verdicts"]
+    assert len(shown) == len(exported) == len(ran) == 8
+    assert shown == {
+        ("T" if e["claim"] == "T" else e["claim"].upper()): e["verdict"] for e in exported
+    }
+    t = next(e for e in exported if e["claim"] == "T")
+    assert t["verdict"] == "inconclusive" and t["verdict_unadjusted"] == "supported"
+    assert t["p_holm"] == pytest.approx(0.06)  # 3 x 0.02: the sixth smallest of eight
+    table = _section(html, "verdicts")
+    row = re.search(r'<tr data-claim="T".*?</tr>', table, re.DOTALL)
+    assert row is not None and "0.06" in row.group(0) and "2.5%" in row.group(0)
+    assert "0.28 [0.1, 0.44]" in row.group(0) and ">50<" in row.group(0)
+    assert narrative.CLAIMS["T"].question in row.group(0)
+
+
+def test_the_claim_verdict_table_says_why_a_claim_is_not_testable(tmp_path: Path) -> None:
+    """A failed precondition makes the claim "not testable here" with its reason; the reason
+    (experiment or model text) is escaped; the Holm-adjusted p follows Holm's step-down."""
+
+    def primary(claim: str, p: float) -> Any:
+        return make_evidence(
+            claim, "q", "hivemind_index", "s", 0.9, (0.8, 1.0), 12, threshold=0.5,
+            role="primary", n_units=12, null_rate=0.025, p_value=p,
+        )  # fmt: skip
+
+    failed = make_evidence(
+        "c6", HOSTILE_PROMPT, "consistency_t0", "s", -1.0, (-2.0, -0.5), 10, role="precondition"
+    )
+    with Store.open(tmp_path / "s.duckdb") as store:
+        rows = [primary("c4", 0.001), primary("c3", 0.03), primary("c6", 0.001), failed]
+        store.add_evidence([r.as_row() for r in rows])
+        path = build_report(store, tmp_path / "out")
+    html = path.read_text(encoding="utf-8")
+    table = _section(html, "verdicts")
+    assert _verdict_rows(html) == {
+        "C3": "inconclusive",  # its interval is on the predicted side, but p 0.03 > 0.025
+        "C4": "supported",
+        "C6": "not testable here",
+    }
+    assert "precondition failed: Describe this: &lt;img src=x onerror=alert(1)&gt;" in table
+    assert "<img" not in table
+    exported = {
+        e["claim"]: e
+        for e in json.loads((path.parent / "evidence.json").read_text())["claim_verdicts"]
+    }
+    assert exported["c4"]["p_holm"] == pytest.approx(0.003)
+    assert exported["c6"]["p_holm"] == pytest.approx(0.003)
+    assert exported["c3"]["p_holm"] == pytest.approx(0.03)  # the largest, times 1
+    assert exported["c3"]["verdict_unadjusted"] == "supported"
+
+
+def test_holm_p_agrees_with_the_claim_verdicts() -> None:
+    """Supported after Holm exactly when the adjusted p is at most the one-sided 0.025."""
+    from homogeny.report import verdict_table
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        k = int(rng.integers(1, 9))
+        rows = [
+            {"claim": f"c{i + 1}", "role": "primary", "verdict": "supported",
+             "p_value": float(rng.choice([rng.uniform(0, 0.03), rng.uniform(0, 1)]))}
+            for i in range(k)
+        ]  # fmt: skip
+        for e in verdict_table.entries(rows):
+            assert (e["verdict"] == "supported") == (e["p_holm"] <= 0.025), (rows, e)
+
+
+def test_an_older_store_without_roles_has_no_verdict_table(
+    built: tuple[Store, Path, str],
+) -> None:
+    html = built[2]
+    assert 'id="verdicts"' not in html and 'href="#verdicts"' not in html

@@ -80,7 +80,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def page_report(browser: Any) -> Any:
     context, tmp = browser
     fixtures = _fixture_module()
-    store = fixtures.build_store(tmp / "s.duckdb")
+    store = fixtures.build_store(tmp / "s.duckdb", roles=True)  # as a current audit leaves it
     html_path = build_report(store, tmp / "out")
     store.close()
     events: dict[str, list[str]] = {"console": [], "errors": [], "requests": [], "dialogs": []}
@@ -254,6 +254,8 @@ TEXT_SELECTORS = [
     "footer",
     ".lede",
     ".statement",
+    ".verdict-table td",
+    ".verdict-table .unit",
 ]
 
 
@@ -376,12 +378,46 @@ def test_sample_browser_filters_by_search_model_and_claim(page_report: Any) -> N
 
 
 def test_table_of_contents_stays_in_view(page_report: Any) -> None:
+    """Far down the page (scrolled there at once: the page scrolls smoothly, and a box read
+    mid-animation would measure the animation, not the layout) the contents stay at the top,
+    and its links, the claim-verdict table's among them, still take you there."""
     page = page_report[0]
-    page.evaluate("document.querySelector('#metadata').scrollIntoView()")
+    page.evaluate("document.querySelector('#metadata').scrollIntoView({behavior: 'instant'})")
+    _until(page, "window.scrollY > 1000")
     box = _box(page, "nav.toc")
     assert 0 <= box["y"] < 60
     page.click("nav.toc a[href='#claim-c3']")
     _until(page, "Math.abs(document.querySelector('#claim-c3').getBoundingClientRect().top) < 40")
+    assert 0 <= _box(page, "nav.toc")["y"] < 60
+    page.click("nav.toc a[href='#verdicts']")
+    _until(page, "Math.abs(document.querySelector('#verdicts').getBoundingClientRect().top) < 40")
+    assert 0 <= _box(page, "nav.toc")["y"] < 60
+
+
+def test_claim_verdict_table_fits_and_scrolls_sideways_on_a_phone(
+    browser: Any, page_report: Any
+) -> None:
+    """At 1280 px the table fits the column; at 375 px it scrolls inside its own box (the
+    page itself does not), with each row's claim kept in view."""
+    context, _ = browser
+    page = page_report[0]
+    wrap = "document.querySelector('.verdict-table')"
+    assert page.locator(".verdict-table tbody tr").count() == 8
+    assert page.evaluate(f"{wrap}.scrollWidth <= {wrap}.clientWidth")
+    events: dict[str, list[str]] = {"console": [], "errors": [], "requests": [], "dialogs": []}
+    narrow = _open(context, page_report[1].as_uri(), events)
+    try:
+        narrow.set_viewport_size({"width": 375, "height": 800})
+        narrow.reload(wait_until="load")
+        assert narrow.evaluate(f"{wrap}.scrollWidth > {wrap}.clientWidth")
+        assert narrow.evaluate("document.documentElement.scrollWidth") <= 376
+        narrow.evaluate(f"{wrap}.scrollLeft = 400")
+        claim = narrow.locator(".verdict-table tbody th").first.bounding_box()
+        frame = narrow.locator(".verdict-table").bounding_box()
+        assert claim is not None and frame is not None and claim["x"] >= frame["x"] - 1
+    finally:
+        narrow.close()
+    assert events["errors"] == []
 
 
 def test_screenshot(page_report: Any) -> None:

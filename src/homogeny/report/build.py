@@ -17,10 +17,10 @@ from markupsafe import Markup
 
 from homogeny import __version__
 from homogeny.report import figures as figs
-from homogeny.report import hivemind, narrative, output, plots, summary_plots
+from homogeny.report import hivemind, narrative, output, plots, summary_plots, verdict_table
 from homogeny.report import samples as sample_data
 from homogeny.report import scope as scope_box
-from homogeny.experiments.verdicts import claim_verdicts, holm_adjusted
+from homogeny.experiments.verdicts import holm_adjusted
 from homogeny.store import Store
 
 INQUIRING_LINE = (
@@ -81,6 +81,7 @@ def collect(store: Store) -> dict[str, Any]:
     table = scope_box.model_table(models, full)
     return {
         "evidence": evidence,
+        "claim_verdicts": verdict_table.entries(evidence),
         "by_claim": by_claim,
         "artifacts": artifacts,
         "runs": runs,
@@ -327,6 +328,8 @@ def render(data: dict[str, Any]) -> str:
         version=__version__,
         env_versions=_versions(),
         n_evidence=len(data["evidence"]),
+        verdict_table=verdict_table.rows(data["claim_verdicts"]),
+        verdict_caption=verdict_table.CAPTION,
     )
 
 
@@ -353,14 +356,14 @@ def evidence_json(data: dict[str, Any]) -> str:
         "claims": {
             c: {
                 "verdict": narrative.claim_verdict(data["by_claim"].get(c, [])),
-                "title": narrative.CLAIMS[c].title,
+                "title": narrative.CLAIMS[c].heading,
                 "citation": narrative.CLAIMS[c].citation,
                 "n_rows": len(data["by_claim"].get(c, [])),
             }
             for c in narrative.CLAIM_ORDER
         },
         "verdict_rule": narrative.VERDICT_RULE,
-        "claim_verdicts": claim_verdicts(data["evidence"]),
+        "claim_verdicts": data["claim_verdicts"],
         "evidence": data["evidence"],
         "stage_decomposition": t_art.get("stage_decomposition"),
         "counter_pressures": t_art.get("counter_pressures"),

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from homogeny.experiments.claims import CLAIM_IDS, THESIS
+from homogeny.experiments.claims import CLAIM_IDS, THESIS, ClaimInfo, claim_info
 from homogeny.report import labels
-from homogeny.report.claim_text import CLAIMS, SENTENCES, ClaimInfo
 from homogeny.report.plots import fmt
 from homogeny.report.stage_text import (  # noqa: F401  (re-exported for build.py and tests)
     TOY_PRETRAINING,
@@ -24,7 +23,7 @@ from homogeny.report.stage_text import (  # noqa: F401  (re-exported for build.p
 )
 
 CLAIM_ORDER = (*CLAIM_IDS, THESIS.id)  # the one claim list: experiments/claims.py
-__all__ = ["CLAIMS", "SENTENCES", "ClaimInfo"]
+CLAIMS: dict[str, ClaimInfo] = {c: claim_info(c) for c in CLAIM_ORDER}  # its words, c1..c7, T
 
 
 def claim_verdict(rows: Sequence[dict[str, Any]]) -> str:
@@ -96,8 +95,9 @@ def claim_sentence(claim: str, rows: Sequence[dict[str, Any]]) -> str:
         )
         return f"{label} could not be tested here: {reason}."
     m = measurement(row)
-    if verdict in SENTENCES.get(claim, {}):
-        return SENTENCES[claim][verdict].format(m=m)
+    written = info.sentence(verdict)
+    if written:
+        return written.format(m=m)
     if verdict == "mixed":
         counts = verdict_counts(rows)
         return (
@@ -229,7 +229,7 @@ def sources(by_claim: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
             {
                 "id": c,
                 "anchor": anchor(c),
-                "title": info.title,
+                "title": info.heading,
                 "summary": info.summary,
                 "citation": info.citation,
                 "verdict": claim_verdict(rows),
@@ -255,12 +255,12 @@ def next_lines(
         label = c.upper() if c != "T" else "T"
         if verdict == "not run":
             lines.append(
-                f"{info.title} ({label} was not run here; `homogeny audit --claims {c}` measures "
+                f"{info.heading} ({label} was not run here; `homogeny audit --claims {c}` measures "
                 f"it.)"
             )
         elif verdict in ("inconclusive", "mixed") and row is not None:
             lines.append(
-                f"{info.title} The interval for {labels.name(row)} ({labels.value_text(row)}, "
+                f"{info.heading} The interval for {labels.name(row)} ({labels.value_text(row)}, "
                 f"95% CI {fmt(row.get('ci_low'))} to {fmt(row.get('ci_high'))}, n = "
                 f"{row.get('n')}) "
                 "did not settle it: would more prompts, more samples or larger models?"
