@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from homogeny.report import labels
+from homogeny.report.plots import fmt
 
 ORIGINS = {
     "embedded": "embedded (shipped with homogeny)",
     "imported": "imported (a local file or folder)",
     "remote": "remote (an OpenAI-compatible server)",
 }
+HUMAN_FLOOR_METRIC = "model_minus_human_intra_similarity"  # C4's check row on imported humans
 BASE_NOTE = (
     "a base model: it continues the prompt rather than answering it (often echoing it), so "
     "its outputs in cross-model measures are completions, not answers"
@@ -89,7 +91,8 @@ def scope(
     rows = [r for rs in by_claim.values() for r in rs]
     quick = [r for r in rows if r.get("quick")]
     groups: dict[str, list[str]] = defaultdict(list)
-    for m in table:
+    humans = [m["model"] for m in table if m["kind"] == "human"]  # people: a floor, not a model
+    for m in (m for m in table if m["kind"] != "human"):
         groups[m["origin"]].append(
             m["model"] + (f" ({m['kind']})" if m["kind"] in ("base", "instruct") else "")
         )
@@ -104,12 +107,19 @@ def scope(
     capped = [m for m in table if m["capped"]]
     base = [m["model"] for m in table if m["kind"] == "base"]
     n_samples = sum(m["samples"] for m in table)
-    names = [m["model"] + (" (a base model)" if m["kind"] == "base" else "") for m in table]
+    names = [
+        m["model"] + (" (a base model)" if m["kind"] == "base" else "")
+        for m in table
+        if m["kind"] != "human"
+    ]
     measured_on = (
         f"{len(names)} stored model{'s' if len(names) != 1 else ''} ({', '.join(names)})"
         if names
         else "no stored model"
     )
+    if humans:
+        measured_on += f", against {human_floor(by_claim, humans)}"
+        lines.append(f"human floor (people's answers, not a model): {', '.join(humans)}")
     if toy:
         measured_on += f" and, for part of {', '.join(toy)}, on tiny models trained here"
     return {
@@ -139,6 +149,20 @@ def scope(
         "base": [f"{b} is {BASE_NOTE}" for b in base],
         "counts": f"{n_samples:,} stored samples of {n_prompts:,} distinct prompts",
     }
+
+
+def human_floor(by_claim: dict[str, list[dict[str, Any]]], humans: Sequence[str]) -> str:
+    """The answer's phrase for the human floor: people's answers (imported, e.g. NoveltyBench's
+    humans) and, where C4 compared them, how alike the models' and the people's answers are."""
+    phrase = f"a human floor (people's answers to the same prompts, {', '.join(humans)}"
+    row = next((r for r in by_claim.get("c4", []) if r.get("metric") == HUMAN_FLOOR_METRIC), None)
+    values = (row or {}).get("plot", {}).get("values") or []
+    if len(values) != 2:
+        return phrase + ")"
+    return (
+        f"{phrase}: a model's answers to a prompt are {fmt(values[0])} cosine alike, "
+        f"different people's {fmt(values[1])})"
+    )
 
 
 def _label(claim: str) -> str:
