@@ -206,14 +206,20 @@ def engines_overview(by_claim: dict[str, list[dict[str, Any]]]) -> str:
             f"Convergence is real here, driven by pressures at more than one stage stacking on top "
             f"of each other ({', '.join(held)}) rather than by one law{also}."
         )
+    names = ", ".join(engines[c] for c in tested)
+    if len(tested) == 1:
+        shown = "showed" if held else "did not show"
+        return (
+            f"The one stage engine tested, {names}, {shown} its pressure unambiguously here{also}."
+        )
     if len(held) == 1:
         return (
-            f"Of the {len(tested)} stage engines tested, only {held[0]} showed its pressure "
-            f"unambiguously at this scale{also}."
+            f"Of the {len(tested)} stage engines tested ({names}), only {held[0]} showed its "
+            f"pressure unambiguously at this scale{also}."
         )
     return (
-        f"None of the {len(tested)} stage engines tested showed its pressure unambiguously at "
-        f"this scale{also}."
+        f"None of the {len(tested)} stage engines tested ({names}) showed its pressure "
+        f"unambiguously at this scale{also}."
     )
 
 

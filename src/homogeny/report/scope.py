@@ -14,7 +14,7 @@ from homogeny.report.plots import fmt
 
 ORIGINS = {
     "embedded": "embedded (shipped with homogeny)",
-    "imported": "imported (a local file or folder)",
+    "imported": "imported texts (generated elsewhere, read from a file; no model run here)",
     "remote": "remote (an OpenAI-compatible server)",
 }
 HUMAN_FLOOR_METRIC = "model_minus_human_intra_similarity"  # C4's check row on imported humans
