@@ -9,10 +9,11 @@ from typing import Any
 
 from homogeny.errors import HomogenyError, did_you_mean
 from homogeny.experiments.base import Evidence, ExperimentContext
-from homogeny.experiments.claims import CLAIMS
+from homogeny.experiments.claims import CLAIMS, THESIS
 from homogeny.store import Store
 
 EXPERIMENTS: dict[str, str] = {c.id: c.target for c in CLAIMS.values()}
+EXPERIMENTS[THESIS.id.lower()] = THESIS.target  # `homogeny run T` (an audit runs it last)
 
 
 def experiment(claim: str) -> Any:

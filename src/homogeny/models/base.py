@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 CAPABILITIES = ("generate", "score", "hidden_states")
 # Which backends have each capability, for the error raised by one that lacks it.
 WHO_HAS = {
-    "generate": "the llama.cpp backend (zoo:ID, gguf:PATH) or an OpenAI-compatible server "
-    "(openai:URL#MODEL)",
+    "generate": "the llama.cpp backend (zoo:ID, gguf:PATH), the transformers backend on a "
+    "model folder (hf:FOLDER) or an OpenAI-compatible server (openai:URL#MODEL)",
     "score": "the llama.cpp backend (zoo:ID or gguf:PATH)",
     "hidden_states": "the transformers backend (zoo:ID, gguf:PATH or hf:PATH)",
 }

@@ -21,14 +21,16 @@ def load_gguf(spec: ModelSpec) -> Backend:
 
 
 def load_hf(spec: ModelSpec) -> Backend:
-    """A transformers backend (hidden states) for a zoo, gguf or hf spec."""
+    """A transformers backend for a zoo, gguf or hf spec: hidden states of a GGUF read through
+    transformers; generation and hidden states of a transformers model folder."""
     from homogeny.models.hf import HFBackend
+    from homogeny.models.hf_generate import HFGenerator
 
     if spec.scheme in ("zoo", "gguf") or spec.target.endswith(".gguf"):
         gguf = spec if spec.scheme != "hf" else ModelSpec("gguf", spec.target)
         path, info = gguf_path_and_info(gguf)
         return HFBackend.from_gguf(path, info)
-    return HFBackend.from_folder(Path(spec.target), spec)
+    return HFGenerator.from_folder(Path(spec.target), spec)
 
 
 def load_openai(spec: ModelSpec) -> Backend:

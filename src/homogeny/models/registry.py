@@ -28,7 +28,7 @@ OPENAI = "homogeny.models.loaders:load_openai"
 FACTORIES: dict[str, dict[str, str]] = {
     "zoo": {"generate": GGUF, "score": GGUF, "hidden_states": HF},
     "gguf": {"generate": GGUF, "score": GGUF, "hidden_states": HF},
-    "hf": {"hidden_states": HF},
+    "hf": {"generate": HF, "hidden_states": HF},  # a folder: one load serves both
     "openai": {"generate": OPENAI},
 }
 BACKEND_NAMES = {GGUF: "llama.cpp", HF: "transformers", OPENAI: "openai"}

@@ -163,7 +163,8 @@ def model_info(spec: str | ModelSpec) -> ModelInfo:
         from homogeny.models import zoo
 
         folder = Path(parsed.target)
-        return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed))
+        kind = "base" if "base" in folder.name.lower() else "instruct"
+        return ModelInfo(folder.name, zoo.verified_sha256(folder), "hf", str(parsed), kind=kind)
     return gguf_path_and_info(parsed)[1]
 
 
