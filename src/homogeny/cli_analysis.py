@@ -186,7 +186,7 @@ def _flag_value(claim: str, value: str) -> dict[str, Any]:
 
 
 def run(
-    claim: Annotated[str, typer.Argument(help="c1 .. c7")],
+    claim: Annotated[str, typer.Argument(help="c1 .. c7, or T (stages and counter-pressures)")],
     # the paper's own form, `--pairs LOW.txt HIGH.txt`, leaves HIGH.txt here
     pair_tail: Annotated[list[Path] | None, typer.Argument(hidden=True)] = None,
     models_: ModelsOpt = None,

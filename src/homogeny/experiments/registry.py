@@ -28,6 +28,12 @@ def experiment(claim: str) -> Any:
     return getattr(importlib.import_module(module), cls)()
 
 
+def canonical_claim(claim: str) -> str:
+    """The stored spelling of a claim id: c1..c7 lower case, the thesis as "T"."""
+    key = claim.strip().lower()
+    return THESIS.id if key == THESIS.id.lower() else key
+
+
 def run_in_store(
     store: Store,
     claim: str,
@@ -84,6 +90,7 @@ def run_claims(
             log=log or (lambda m: console.print(f"[dim]{m}[/]")),
         )
         for claim in claims:
+            claim = canonical_claim(claim)
             console.rule(f"[bold]{claim}")
             out.extend(run_in_store(store, claim, ctx))
     return out
