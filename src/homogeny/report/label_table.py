@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from homogeny.report.label_table_protocols import SRT_LABELS
+
 COSINE, SHARE, NATS, BITS = "cosine similarity", "share", "nats per token", "bits"
 DIVERSITY = "diversity (1 − cosine)"
 PER_DECADE = "per 10x parameters"
@@ -225,6 +227,7 @@ TABLE: tuple[tuple[tuple[Any, ...], dict[str, Any]], ...] = (
         "personas add no more surface variety than resampling",
         "personas widen the wording-over-meaning gap by {effect} beyond plain resampling",
     ),
+    *SRT_LABELS,  # C4 --protocol srt (label_table_protocols.py)
     # C5: internals
     _l(
         r"sweep_(?P<subject>asymmetry|extent|units|[A-Za-z]+)_sgd_minus_(?:search|handbuilt)",

@@ -1,7 +1,8 @@
 """C4: the artificial hivemind (Jiang et al. 2025), as a package.
 
 experiment.py (the Experiment and its Plan), similarity.py and disguise.py (measurements on
-plain arrays), samples.py (what was sampled), rows.py (evidence), artifacts.py (figures).
+plain arrays), samples.py (what was sampled), rows.py (evidence), artifacts.py (figures),
+srt.py (the published SRT protocol, `--protocol srt`: secondary rows beside the study's figures).
 """
 
 from __future__ import annotations

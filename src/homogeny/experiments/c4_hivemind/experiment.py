@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from homogeny.errors import HomogenyError
 from homogeny.experiments import base
 from homogeny.experiments.base import Evidence, Experiment, ExperimentContext, PrimaryRule
 from homogeny.experiments.c4_hivemind.artifacts import write_artifacts
@@ -37,11 +38,13 @@ from homogeny.experiments.c4_hivemind.rows import (
 )
 from homogeny.experiments.c4_hivemind.samples import Samples, Table
 from homogeny.experiments.c4_hivemind.similarity import Embeddings
+from homogeny.experiments.c4_hivemind.srt import srt_rows
 from homogeny.experiments.claims import CLAIMS
 from homogeny.experiments.presets import (
     HIVEMIND_MAX_TOKENS,
     HIVEMIND_MIN_P,
     HIVEMIND_TOP_P,
+    PROTOCOLS,
     require_complete,
 )
 from homogeny.importing.capabilities import is_imported
@@ -61,7 +64,8 @@ class Plan(base.Plan):
     """How much C4 generates: prompts and samples per setting, persona grid, answer length.
     Measured on an idle 2-core machine (docs/benchmarks.md): quick 77 s; full with 100 prompts
     took 42 min, 35 of them the top-p samples, so full keeps 32 prompts. The persona rows need
-    at least 10 requests, which only the full plan has."""
+    at least 10 requests, which only the full plan has. `protocol` ("" or "srt") also runs a
+    published measurement protocol on C4's prompts (srt.py; secondary rows only)."""
 
     QUICK: ClassVar[dict[str, Any]] = {
         "prompts": 6,
@@ -78,6 +82,15 @@ class Plan(base.Plan):
     persona_count: int = 8
     persona_requests: int = 10
     max_tokens: int = HIVEMIND_MAX_TOKENS[False]
+    protocol: str = ""
+
+    def __post_init__(self) -> None:
+        """One clear error for a protocol that is not published in presets.PROTOCOLS."""
+        if self.protocol and self.protocol not in PROTOCOLS:
+            raise HomogenyError(
+                f"option protocol={self.protocol!r} is not a known protocol; use one of "
+                f"{', '.join(PROTOCOLS)} (or leave it out)"
+            )
 
 
 class Hivemind(Experiment):
@@ -108,6 +121,7 @@ class Hivemind(Experiment):
         if not local and imported is not None:
             yield from imported_evidence(ctx, imported, role="primary")
             yield from generation_rows(ctx, imported.models)
+            yield from protocol_rows(ctx, plan)
             return
         data = generate(ctx, plan, local)
         vectors = embed_all(ctx, data)
@@ -119,6 +133,15 @@ class Hivemind(Experiment):
         write_artifacts(ctx, data, top, minp)
         if imported is not None:
             yield from imported_evidence(ctx, imported, role="secondary")
+        yield from protocol_rows(ctx, plan)
+
+
+def protocol_rows(ctx: ExperimentContext, plan: Plan) -> list[Evidence]:
+    """The published protocol's secondary rows on C4's prompts (none without `protocol`)."""
+    if not plan.protocol:
+        return []
+    prompts = interleave_categories(open_ended_prompts())[: plan.prompts]
+    return srt_rows(ctx, plan.protocol, ctx.models, prompts)
 
 
 def persona_request_prompts(count: int) -> list[Prompt]:
