@@ -23,7 +23,7 @@ from homogeny.experiments.c6_reliability import (
     fully_consistent,
     modal_correct,
     reliability_by_temperature,
-    scaled_omega_by_question,
+    jackknife_scaled_omega,
     share_and_rank,
     tempered_class_probs,
 )
@@ -110,20 +110,39 @@ def test_modal_pick_consistency_and_rank_by_hand() -> None:
     assert share_and_rank(np.eye(6)[1], one) == (0.3, 1)
 
 
-def test_scaled_omega_parts_are_the_papers_weighting_of_questions() -> None:
+def test_jackknife_pseudo_values_resample_questions_not_one_omega() -> None:
     rng = np.random.default_rng(0)
     varying = rng.integers(1, 6, size=(100, 6)).astype(float)
     constant = np.column_stack([np.full(100, 2.0), np.full(100, 5.0)])
     silent = np.full((100, 1), float(NO_VERDICT_CODE))  # no verdict anywhere: left out
     verdicts = np.column_stack([varying, constant, silent])
-    rel = judge_reliability(verdicts)
-    floor = 0.55
-    parts = scaled_omega_by_question(verdicts, rel.omega, floor)
+    noise = rng.integers(1, 6, size=(100, 9)).astype(float)
+    parts = jackknife_scaled_omega(verdicts, noise)
     assert parts.size == 8  # the silent question is dropped, as the paper drops it
-    assert parts[6:].tolist() == [1.0, 1.0]  # a question whose 100 verdicts agree counts 1
-    assert np.ptp(parts[:6]) == 0.0  # the varying ones share the factor model's omega
-    assert parts.mean() == pytest.approx((rel.omega - floor) / (1 - floor), abs=1e-12)
-    assert np.isnan(scaled_omega_by_question(verdicts, None, floor)).all()
+    # one omega is not split into equal parts: the questions differ in their influence
+    assert np.ptp(parts[:6]) > 0.0
+    kept = [0, 1, 2, 3, 4, 5, 6, 7]
+    full = judge_reliability(verdicts[:, kept]).omega
+    floor = judge_reliability(noise[:, kept]).omega
+    scaled = (full - floor) / (1 - floor)
+    assert parts.mean() == pytest.approx(scaled, abs=1e-12)  # centred on the paper's statistic
+    pseudo = parts - scaled  # + the pseudo-values' mean, unknown here: compare differences
+    loo = (8 * scaled - pseudo) / 7
+    loo = loo - loo[0]
+    drop_first = [1, 2, 3, 4, 5, 6, 7]
+    first = judge_reliability(verdicts[:, drop_first]).omega
+    first_floor = judge_reliability(noise[:, drop_first]).omega
+    drop_last = [0, 1, 2, 3, 4, 5, 6]
+    last = judge_reliability(verdicts[:, drop_last]).omega
+    last_floor = judge_reliability(noise[:, drop_last]).omega
+    expected = (last - last_floor) / (1 - last_floor) - (first - first_floor) / (1 - first_floor)
+    assert loo[7] == pytest.approx(expected, abs=1e-9)  # the leave-one-out values, undone
+    # a perfectly consistent judge: every pseudo-value is 1
+    assert (
+        jackknife_scaled_omega(np.tile([1.0, 2.0, 3.0, 4.0], (100, 1)), noise[:, :4]).tolist()
+        == [1.0] * 4
+    )
+    assert np.isnan(jackknife_scaled_omega(verdicts[:, :2], noise[:, :2])).all()  # too few
 
 
 def test_majority_row_follows_the_data(tmp_path) -> None:

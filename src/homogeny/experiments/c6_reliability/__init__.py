@@ -29,7 +29,7 @@ from homogeny.experiments.c6_reliability.protocol import (
     random_judge_floor,
     random_judge_verdicts,
     reliability_by_temperature,
-    scaled_omega_by_question,
+    jackknife_scaled_omega,
     share_and_rank,
 )
 from homogeny.experiments.c6_reliability.rows import PRIMARY_METRIC, PRIMARY_THRESHOLD
@@ -55,7 +55,7 @@ __all__ = [
     "random_judge_verdicts",
     "raw_judge_prompt",
     "reliability_by_temperature",
-    "scaled_omega_by_question",
+    "jackknife_scaled_omega",
     "share_and_rank",
     "tempered_class_probs",
 ]

@@ -11,9 +11,9 @@ distribution tempered at each temperature with a seeded numpy RNG. tests/test_c6
 that this gives the same verdict distribution as sampling through the engine.
 
 Primary row: the judge's omega at T = 1 placed between a uniform random judge's omega on the
-same questions (0) and perfect agreement (1), split into its per-question parts (the paper's
-count-weighted mean), so the question is the resampled unit; the claim predicts it below 0.5
-(nearer the random judge than the perfect agreement T ~ 0 shows).
+same questions (0) and perfect agreement (1), as the questions' jackknife pseudo-values (so the
+question is the resampled unit, and one omega is never counted as n measurements); the claim
+predicts it below 0.5 (nearer the random judge than the perfect agreement T ~ 0 shows).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from homogeny.experiments.c6_reliability.protocol import (
     one_blas_thread,
     random_judge_floor,
     reliability_by_temperature,
-    scaled_omega_by_question,
+    jackknife_scaled_omega,
+    random_judge_verdicts,
 )
 from homogeny.experiments.c6_reliability.rows import (
     PRIMARY_METRIC,
@@ -80,8 +81,8 @@ class ConsistencyReliability(Experiment):
         metric=PRIMARY_METRIC,
         statistic="the judge's McDonald's omega at T = 1 (100 replications, the paper's "
         "procedure) scaled between a uniform random judge's on the same questions (0) and "
-        "perfect agreement (1), as the mean of its per-question parts (1 for a question whose "
-        "100 verdicts agree, the factor-model omega of the others)",
+        "perfect agreement (1); the test is on the mean of the questions' jackknife "
+        "pseudo-values (Tukey), the bias-corrected scaled omega",
         predicted="below",
         threshold=PRIMARY_THRESHOLD,
         unit="judging items (questions)",
@@ -115,7 +116,8 @@ class ConsistencyReliability(Experiment):
             checks = paper_rows(
                 ctx, paper_data_dir(plan.reliability_data), plan.paper_judges or None
             )
-        parts = scaled_omega_by_question(rows[0]["verdicts"], rows[0]["omega"], floor["omega"])
+            noise = random_judge_verdicts(len(ids), ctx.seed, plan.replications)
+            parts = jackknife_scaled_omega(rows[0]["verdicts"], noise)
         plot = {
             "labels": ["judge at T = 1", "uniform random judge", "judge at T ~ 0"],
             "values": [rows[0]["omega"], floor["omega"], rows[-1]["omega"]],

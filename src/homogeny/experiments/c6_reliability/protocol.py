@@ -110,23 +110,39 @@ def random_judge_floor(
     return {"omega": finite(rel.omega), "alpha": finite(rel.alpha)}
 
 
-def scaled_omega_by_question(
-    verdicts: np.ndarray, omega: float | None, floor: float | None
-) -> np.ndarray:
-    """Per question, its part of the judge's omega placed between a random judge's (0) and
-    perfect agreement (1). The paper's omega is a count-weighted mean over questions: a
-    question whose replications all agree counts 1, every other question the factor model's
-    omega of the varying questions (recovered from `omega`); questions with no verdict in any
-    replication are left out. Each part is (w - floor) / (1 - floor), so their mean is
-    (omega - floor) / (1 - floor). NaN everywhere when omega or the floor is undefined."""
+def jackknife_scaled_omega(verdicts: np.ndarray, floor_verdicts: np.ndarray) -> np.ndarray:
+    """Per question, Tukey's jackknife pseudo-value of the judge's omega placed between a
+    uniform random judge's on the same questions (0) and perfect agreement (1):
+    n * s(all) - (n - 1) * s(all but this question), s = (omega - floor) / (1 - floor), both
+    omegas the paper's (homogeny.metrics.judge_reliability) on the same columns. Omega is one
+    number for a set of questions, so splitting it into equal "parts" would count one
+    measurement n times; the pseudo-values carry each question's own influence. They are
+    returned centred on s(all), so their mean is the paper's scaled omega (not the jackknife's
+    noisier bias-corrected one) and their spread the jackknife's: a test on their mean
+    resamples questions, the unit. Questions with no verdict in any replication are
+    left out (as the paper leaves them out). NaN everywhere when a scaled omega is undefined
+    (under two varying questions, or a floor of 1)."""
     constant = np.all(verdicts == verdicts[:1], axis=0)
-    answered = ~(constant & (verdicts[0] == NO_VERDICT_CODE))
-    if omega is None or floor is None or floor >= 1.0:
-        return np.full(int(answered.sum()), np.nan)
-    n_constant, n_varying = int((constant & answered).sum()), int((~constant).sum())
-    group = (omega * (n_constant + n_varying) - n_constant) / n_varying if n_varying else 1.0
-    parts = np.where(constant, 1.0, group)[answered]
-    return (parts - floor) / (1.0 - floor)
+    answered = np.flatnonzero(~(constant & (verdicts[0] == NO_VERDICT_CODE)))
+    n = answered.size
+    if n < 3:
+        return np.full(n, np.nan)
+    full = _scaled_omega(verdicts, floor_verdicts, answered)
+    loo = np.array(
+        [_scaled_omega(verdicts, floor_verdicts, np.delete(answered, k)) for k in range(n)]
+    )
+    pseudo = n * full - (n - 1) * loo
+    return full + (pseudo - pseudo.mean())  # centred: the paper's statistic, jackknife spread
+
+
+def _scaled_omega(verdicts: np.ndarray, floor_verdicts: np.ndarray, cols: np.ndarray) -> float:
+    from homogeny.metrics import judge_reliability
+
+    omega = judge_reliability(verdicts[:, cols]).omega
+    floor = judge_reliability(floor_verdicts[:, cols]).omega
+    if not (math.isfinite(omega) and math.isfinite(floor)) or floor >= 1.0:
+        return math.nan
+    return (omega - floor) / (1.0 - floor)
 
 
 @contextmanager

@@ -25,9 +25,10 @@ PRIMARY_QUESTION = (
 )
 PRIMARY_SIGN = (
     "the judge's omega over 100 replications at T = 1, scaled so that a uniform random judge "
-    "on the same questions is 0 and perfect agreement 1; per question: 1 if its 100 verdicts "
-    "agree, else the factor-model omega of the varying questions, both so scaled; below 0.5 = "
-    "nearer the random judge (the claim), above = the judge is reliable at T = 1"
+    "on the same questions is 0 and perfect agreement 1; per question its jackknife "
+    "pseudo-value (n x all - (n - 1) x all but it), whose mean is the bias-corrected scaled "
+    "omega; below 0.5 = nearer the random judge (the claim), above = the judge is reliable "
+    "at T = 1"
 )
 
 
@@ -37,8 +38,9 @@ def primary_row(
     parts: np.ndarray,
     plot: dict[str, Any],
 ) -> Evidence:
-    """The primary row from the scaled omega's per-question parts, or not testable when
-    omega is undefined (one question varies at T = 1) or no question got a verdict."""
+    """The primary row from the scaled omega's per-question jackknife pseudo-values, or not
+    testable when omega is undefined (under two varying questions) or too few questions got a
+    verdict."""
     if parts.size == 0 or not np.all(np.isfinite(parts)):
         reason = "omega at T = 1 is undefined (a single question varies, or none has a verdict)"
         return not_testable(
