@@ -345,8 +345,9 @@ def test_quick_run_on_smollm_stores_evidence_and_reruns_from_cache(
 
     with Store.open(tmp_path / "s.duckdb") as store:
         ctx = ExperimentContext(
-            store=store, models=[smollm], quick=True, progress=False, log=lambda m: None
-        )
+            store=store, models=[smollm], quick=True, progress=False, log=lambda m: None,
+            options={"unladdered": True},  # one model: sampled only when asked for
+        )  # fmt: skip
         first = SizeConcentration().run(ctx)
         n_samples = store.count("samples")
         second = SizeConcentration().run(ctx)
@@ -358,6 +359,24 @@ def test_quick_run_on_smollm_stores_evidence_and_reruns_from_cache(
     assert {e.verdict for e in first} == {"not testable"}  # one model: no size ladder
     assert curve["x"] == list(range(1, SizeConcentration.Plan.quick().samples + 1))
     assert len(curve["series"]) == 1
+
+
+@pytest.mark.slow
+def test_models_forming_no_ladder_are_not_sampled(tmp_path: Path, smollm: str) -> None:
+    from homogeny.experiments.base import ExperimentContext
+    from homogeny.store import Store
+
+    lines: list[str] = []
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ctx = ExperimentContext(
+            store=store, models=[smollm], quick=True, progress=False, log=lines.append
+        )
+        rows = SizeConcentration().run(ctx)
+        assert store.count("samples") == 0
+    assert {e.verdict for e in rows} == {"not testable"}
+    primary = next(e for e in rows if e.role == "primary")
+    assert "size ladder" in primary.sign and "smollm2-135m" in primary.sign
+    assert any(line.startswith("c3: not sampled: needs two sizes") for line in lines)
 
 
 @pytest.mark.slow

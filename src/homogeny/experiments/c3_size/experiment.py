@@ -29,7 +29,12 @@ from homogeny.experiments.c3_size.function_classes import classify_texts
 from homogeny.experiments.c3_size.imported import load_imported
 from homogeny.experiments.c3_size.imported_rows import imported_artifact, imported_rows
 from homogeny.experiments.c3_size.measures import ModelRun, PromptMeasures, measure_prompt
-from homogeny.experiments.c3_size.rows import PRIMARY_METRIC, build_evidence
+from homogeny.experiments.c3_size.rows import (
+    PRIMARY_METRIC,
+    build_evidence,
+    ladders,
+    no_ladder_reason,
+)
 from homogeny.experiments.claims import CLAIMS
 from homogeny.experiments.presets import FULL_DISTRIBUTION, require_complete
 from homogeny.importing.capabilities import is_imported
@@ -50,6 +55,9 @@ class Plan(base.Plan):
     text_max_tokens: int = 64
     function_max_tokens: int = 80
     ladder_partners: bool = True
+    # Local models that form no same-family ladder cannot test a size trend (sizes differ
+    # together with family): they are not sampled unless this asks for their descriptives.
+    unladdered: bool = False
 
 
 class SizeConcentration(Experiment):
@@ -76,6 +84,10 @@ class SizeConcentration(Experiment):
         prompts = synthetic_task_prompts(count=plan.tasks)
         local = [m for m in ctx.models if not is_imported(m)]
         specs = local + (ladder_partners(local) if plan.ladder_partners else [])
+        described = [describe_model(spec) for spec in specs]
+        if specs and not ladders(described) and not plan.unladdered:
+            ctx.log(f"c3: not sampled: {no_ladder_reason(described)}")
+            specs = []
         runs = [generate(ctx, plan, spec, prompts) for spec in specs]
         measures = {run.label: measure_run(ctx, run, prompts) for run in runs}
         imported = load_imported(ctx, ctx.models)
@@ -83,7 +95,7 @@ class SizeConcentration(Experiment):
             write_artifacts(ctx, runs, prompts, measures)
         if imported is not None:
             ctx.artifact(CLAIM, "imported_ladders", imported_artifact(imported))
-        yield from build_evidence(ctx, runs, prompts, measures, imported)
+        yield from build_evidence(ctx, runs, prompts, measures, imported, described)
         if imported is not None:
             yield from imported_rows(ctx, imported)
 

@@ -186,9 +186,11 @@ def build_evidence(
     prompts: Sequence[Prompt],
     measures: Measures,
     imported: ImportedSet | None = None,
+    named: Sequence[ModelRun] = (),
 ) -> list[Evidence]:
     """The ladder trend rows (the primary first), then each step's prompt-level comparison.
-    Steps of imported ladders (texts only) join the trends whose measure needs only texts."""
+    Steps of imported ladders (texts only) join the trends whose measure needs only texts.
+    `named`: every local model of the run, sampled or not (for the not-testable reason)."""
     ids = [p.id for p in prompts]
     steps = ladder_steps(runs)
     imp_steps = imported.steps if imported else []
@@ -198,15 +200,17 @@ def build_evidence(
     for row in TREND_ROWS:
         if runs:
             bars = model_bars(_all_models(row, runs, measures, ids), runs, ctx.seed)
-        else:
+        elif imported is not None:
             bars = _imported_bars(row, imported, ctx.seed)
+        else:
+            bars = {}
         bars["reading"] = row.reading
         groups = [step_slopes(row, s, measures, ids) for s in steps]
         needs_more = imported is not None and row.need != "texts"
         if imported is not None and not needs_more:
             groups += [step_slopes(row, s, imported.measures, imported.ids(s)) for s in imp_steps]
         if not groups or any(g.size == 0 for g in groups):
-            reason = no_ladder_reason(runs) if not groups else NO_VALUES
+            reason = no_ladder_reason(runs or named) if not groups else NO_VALUES
             if needs_more and not groups:
                 reason = why_not(imp_steps[0][0].label, row.need)
             rows.append(
@@ -220,7 +224,7 @@ def build_evidence(
                     predicted=row.predicted,
                     threshold=0.0,
                     plot=bars,
-                    models=tuple(r.label for r in runs),
+                    models=tuple(r.label for r in runs or named),
                     quick=ctx.quick,
                 )
             )
