@@ -1229,7 +1229,7 @@ def test_the_claim_verdict_table_heads_the_page(tmp_path: Path) -> None:
     table = _section(html, "verdicts")
     row = re.search(r'<tr data-claim="T".*?</tr>', table, re.DOTALL)
     assert row is not None and "0.06" in row.group(0) and "2.5%" in row.group(0)
-    assert "0.28 [0.1, 0.44]" in row.group(0) and ">50<" in row.group(0)
+    assert ">0.28<" in row.group(0) and ">[0.1, 0.44]<" in row.group(0) and ">50<" in row.group(0)
     assert narrative.CLAIMS["T"].question in row.group(0)
 
 

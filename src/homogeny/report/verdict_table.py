@@ -77,14 +77,17 @@ def _cells(e: dict[str, Any]) -> dict[str, str]:
     claim = str(e["claim"])
     info = THESIS if claim.upper() == THESIS.id else CLAIMS.get(claim.lower())
     has_metric = bool(e.get("metric"))
+    # a not-testable row's 0 [0, 0] is no value
+    measured = not str(e.get("verdict") or "").startswith("not testable")
     return {
         "claim": info.id.upper() if info else claim.upper(),
         "anchor": f"claim-{claim.lower()}" if info else "",
         "question": info.question if info else str(e.get("question") or ""),
         "metric": labels.name(e) if has_metric else "—",
-        "effect": _effect(e),
-        "unit": labels.unit(e) if has_metric and e.get("effect") is not None else "",
-        "n_units": str(e["n_units"]) if e.get("n_units") is not None else "—",
+        "effect": _fmt_or_dash(e.get("effect")) if measured else "—",
+        "interval": _interval(e) if measured else "",
+        "unit": labels.unit(e) if measured and has_metric and e.get("effect") is not None else "",
+        "n_units": str(e["n_units"]) if measured and e.get("n_units") is not None else "—",
         "null_rate": _percent(e.get("null_rate")),
         "p_holm": _p(e.get("p_holm")),
         "verdict": str(e.get("verdict") or "—"),
@@ -92,10 +95,14 @@ def _cells(e: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _effect(e: dict[str, Any]) -> str:
+def _fmt_or_dash(x: Any) -> str:
+    return fmt(x) if isinstance(x, (int, float)) else "—"
+
+
+def _interval(e: dict[str, Any]) -> str:
     if not isinstance(e.get("effect"), (int, float)):
-        return "—"
-    return f"{fmt(e['effect'])} [{fmt(e.get('ci_low'))}, {fmt(e.get('ci_high'))}]"
+        return ""
+    return f"[{fmt(e.get('ci_low'))}, {fmt(e.get('ci_high'))}]"
 
 
 def _percent(x: Any) -> str:

@@ -86,4 +86,4 @@ class Thesis(Experiment):
         frontier = measure_frontier(ctx, plan)
         yield primary_row(ctx, frontier, plan)
         yield from counter_pressure_rows(ctx, frontier, plan)
-        yield from best_pressure_row(frontier, ctx.seed)
+        yield from best_pressure_row(frontier, ctx.seed, ctx.quick)

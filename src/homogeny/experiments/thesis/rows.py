@@ -151,6 +151,7 @@ def model_game_rows(ctx: Any, game: ModelGame) -> Iterator[Evidence]:
             role="secondary",
             unit=COSINE,
             subject="weights",
+            quick=ctx.quick,
         )
 
 
@@ -232,7 +233,7 @@ def toy_rows(ctx: Any, players: list[str], values: np.ndarray) -> Iterator[Evide
     yield from gap_row(ctx, players, values, ["toy-gpt"], "toy_stage_gap_largest_minus_next")
 
 
-def best_pressure_row(f: Frontier, seed: int) -> Iterator[Evidence]:
+def best_pressure_row(f: Frontier, seed: int, quick: bool = False) -> Iterator[Evidence]:
     """The best counter-pressure's diversity gain, Bonferroni-adjusted over all tried."""
     from homogeny.metrics import bootstrap_ci
 
@@ -257,6 +258,7 @@ def best_pressure_row(f: Frontier, seed: int) -> Iterator[Evidence]:
         unit="prompt",
         subject=best["name"],
         method="bootstrap (Bonferroni)",
+        quick=quick,
         min_n=10,  # a percentile bootstrap gives no verdict under 10 prompts
         n_units=len(gains),
         plot={
