@@ -32,6 +32,7 @@ from homogeny.experiments.c4_hivemind.rows import (
     CLAIM,
     PRIMARY_METRIC,
     PRIMARY_THRESHOLD,
+    MIN_PERSONA_REQUESTS,
     convergence_evidence,
     disguise_evidence,
     min_p_evidence,
@@ -156,10 +157,12 @@ def generate(ctx: ExperimentContext, plan: Plan, specs: Sequence[str]) -> Sample
 
     prompts = interleave_categories(open_ended_prompts())[: plan.prompts]
     requests = persona_request_prompts(plan.persona_requests)
-    framed = persona_prompts(requests, personas()[: plan.persona_count])
+    # under MIN_PERSONA_REQUESTS the persona rows are not testable: nothing to sample for them
+    testable = len(requests) >= MIN_PERSONA_REQUESTS
+    framed = persona_prompts(requests, personas()[: plan.persona_count]) if testable else []
     data = Samples(prompts, prompts[: plan.min_p_prompts], requests, framed)
     shown = {p.id for p in prompts}
-    extra = [r for r in requests if r.id not in shown]
+    extra = [r for r in requests if r.id not in shown] if testable else []
     for spec in specs:
         info = model_info(spec)
         label = info.model_id
