@@ -132,28 +132,14 @@ def test_huge_line_is_a_clear_error(tmp_path):
     ],
 )
 def test_cli_bad_prompt_files_leave_the_store_intact(tmp_path, content):
-    from homogeny.store import SampleRow
+    from helpers import sample_row
 
     store = tmp_path / "s.duckdb"
     with Store.open(store) as s:
         s.add_samples(
             [
-                SampleRow(
-                    key="k",
-                    model_id="m",
-                    model_sha256="x",
-                    prompt_hash="h",
-                    prompt_id="p",
-                    sample_index=0,
-                    seed=1,
-                    temperature=1,
-                    top_p=1,
-                    min_p=0,
-                    top_k=0,
-                    max_tokens=1,
-                    chat=True,
-                    params_json="{}",
-                    text="kept",
+                sample_row(
+                    "k", "kept", model_sha256="x", prompt_hash="h", prompt_id="p", max_tokens=1
                 )
             ]
         )
