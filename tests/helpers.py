@@ -6,10 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from homogeny.store import SampleRow
+from homogeny.experiments.base import ExperimentContext
+from homogeny.store import SampleRow, Store
 
 
 def sample_row(key: str, text: str = "hello", **fields: Any) -> SampleRow:
@@ -63,3 +65,11 @@ def one_error_line(proc: subprocess.CompletedProcess[str], code: int, *needles: 
     for needle in needles:
         assert needle in lines[0], lines[0]
     return lines[0]
+
+
+def quiet_context(store: Store, models: Sequence[str] = (), **fields: Any) -> ExperimentContext:
+    """An experiment context on `store` that prints nothing (no log lines, no progress bars);
+    `fields` set any other field (quick, seed, options)."""
+    return ExperimentContext(
+        store=store, models=list(models), log=lambda m: None, progress=False, **fields
+    )

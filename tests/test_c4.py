@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import quiet_context
+
 from homogeny.experiments.c4_hivemind import (
     Hivemind,
     cross_group_baselines,
@@ -100,11 +102,10 @@ def test_cross_group_baselines_equal_brute_force_over_pairs_from_different_group
 
 # ---- evidence rows on hand-made embeddings --------------------------------------------------
 def _context(tmp_path: Path, models: list[str]):
-    from homogeny.experiments.base import ExperimentContext
     from homogeny.store import Store
 
     store = Store.open(tmp_path / "s.duckdb")
-    return store, ExperimentContext(store=store, models=models, log=lambda m: None)
+    return store, quiet_context(store, models)
 
 
 def _groups(models: list[str], n: int, repeat: bool) -> dict:

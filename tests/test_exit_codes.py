@@ -277,7 +277,12 @@ def _wait_for(proc: subprocess.Popen[str], needle: str, seconds: float) -> list[
 
 
 @pytest.mark.slow
-def test_ctrl_c_during_generation_exits_130_and_the_rerun_resumes(tmp_path, smollm):
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_stop_signal_during_generation_is_clean_and_the_rerun_resumes(
+    tmp_path, smollm, signum, code
+):
+    """Ctrl-C and `kill PID` both stop cleanly: stored samples kept, the run marked
+    interrupted, one line, exit 130 / 143, and the same command resumes."""
     prompts = tmp_path / "p.txt"
     prompts.write_text("".join(f"Write a line about the number {i}.\n" for i in range(4)))
     store = tmp_path / "s.duckdb"
@@ -300,14 +305,14 @@ def test_ctrl_c_during_generation_exits_130_and_the_rerun_resumes(tmp_path, smol
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines = _wait_for(proc, "stored", 300)
     assert proc.poll() is None, "the run ended before it could be interrupted"
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     try:
         proc.wait(timeout=60)
     finally:
         proc.kill()
     time.sleep(0.2)  # the reader thread drains what is left
     stderr = "".join(lines)
-    assert proc.returncode == 130, stderr
+    assert proc.returncode == code, stderr
     assert "Traceback" not in stderr
     assert _interrupted_lines(stderr) == [cli_exit.INTERRUPTED_LINE], stderr
     with Store.open(store, read_only=True) as st:

@@ -591,7 +591,7 @@ def test_every_metric_the_experiments_emit_has_a_label() -> None:
     ids = _experiment_metric_ids()
     assert len(ids) >= 35 and "inter_model_minus_random" in ids and "entropy_vs_size" in ids
     missing = [m for m in ids if not labels.known(m)]
-    assert missing == [], f"metric ids without an entry in report/labels.py: {missing}"
+    assert missing == [], f"metric ids without an entry in report/label_table.py: {missing}"
     for m in ids:
         row = {"metric": m, "effect": 0.1, "ci_low": 0.0, "ci_high": 0.2, "n": 5}
         label, _ = labels.lookup(m)

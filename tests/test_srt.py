@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import quiet_context
+
 from homogeny.errors import HomogenyError
 from homogeny.experiments.c4_hivemind import Hivemind, Plan
 from homogeny.experiments.c4_hivemind.srt import (
@@ -76,11 +78,10 @@ def test_floor_draws_only_different_prompt_pairs_deterministically() -> None:
 
 
 def _context(tmp_path: Path):
-    from homogeny.experiments.base import ExperimentContext
     from homogeny.store import Store
 
     store = Store.open(tmp_path / "s.duckdb")
-    return store, ExperimentContext(store=store, models=[], log=lambda m: None)
+    return store, quiet_context(store)
 
 
 def test_rows_put_chat_raw_and_the_floor_beside_the_published_figure(tmp_path: Path) -> None:

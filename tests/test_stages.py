@@ -11,6 +11,7 @@ import pytest
 from homogeny.experiments.thesis.counter_pressures import (
     novelty_rerank,
     parse_verbalised,
+    plan_settings,
     seed_anchor,
     verbalised_answers,
 )
@@ -322,3 +323,25 @@ def test_report_names_a_largest_stage_only_when_the_gap_interval_excludes_zero()
     data["gap"]["verdict"] = "supported"
     text = stage_sentence(data)
     assert "to format (Shapley value" in text and "Chen, Fortier & West" in text
+
+
+def test_counter_pressures_push_the_largest_instruct_model_and_quick_the_smallest(smollm):
+    """The full plan pushes qwen2.5-coder-0.5b with smollm2-135m as its "smaller model"
+    (instruct before base); the quick plan pushes smollm2-135m, with nothing smaller."""
+    from homogeny.errors import HomogenyError
+    from homogeny.experiments.thesis.plan import ThesisPlan
+    from homogeny.models import zoo
+
+    names = ["smollm2-135m", "gemma3-270m", "qwen2.5-coder-0.5b"]
+    if not all(zoo.is_installed(n) for n in names):
+        pytest.skip("the three default models are not installed")
+    models = [f"zoo:{n}" for n in names]
+    default, pressures = plan_settings(models, ThesisPlan.full().pressure_model)
+    assert default.model == "zoo:qwen2.5-coder-0.5b"
+    assert {p.name: p.model for p in pressures}["smaller model"] == "zoo:smollm2-135m"
+    default, pressures = plan_settings(models, ThesisPlan.quick().pressure_model)
+    assert default.model == "zoo:smollm2-135m"
+    assert "smaller model" not in {p.name for p in pressures}
+    assert all(p.model == default.model for p in pressures)
+    with pytest.raises(HomogenyError, match="pressure_model"):
+        ThesisPlan(pressure_model="middle")

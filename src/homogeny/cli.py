@@ -190,7 +190,7 @@ def report(
     from homogeny.store import Store
 
     with Store.open(store, read_only=True) as st:
-        html = build_report(st, out)  # a .html path is the page itself; never another file
+        html = build_report(st, out)  # a .html path: the page, evidence.json beside it
     print(f"report: {html}")
 
 

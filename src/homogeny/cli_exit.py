@@ -4,7 +4,8 @@ a user's mistake (README, "Exit codes").
     0    success
     1    some work failed (the failures are named; rerunning retries them)
     2    user error (usage, bad input, bad environment), one line
-    130  interrupted (Ctrl-C); rerunning the same command resumes
+    130  interrupted (Ctrl-C, SIGINT); rerunning the same command resumes
+    143  stopped by SIGTERM (`kill PID`), the same clean stop; rerunning resumes
 
 Typer 0.2x bundles its own copy of click (`typer._click`), older typer uses click itself, so the
 exception classes are looked up in both, and only in modules already imported: an exception
@@ -20,7 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-SUCCESS, WORK_FAILED, USER_ERROR, INTERRUPTED = 0, 1, 2, 130
+SUCCESS, WORK_FAILED, USER_ERROR, INTERRUPTED, TERMINATED = 0, 1, 2, 130, 143
 INTERRUPTED_LINE = (
     "homogeny: interrupted; the run stopped and what finished is stored; "
     "rerun the same command to resume"
@@ -40,44 +41,57 @@ def _loaded_classes(name: str) -> tuple[type[BaseException], ...]:
 
 
 class _SigintWatch:
-    """Makes the first Ctrl-C stop the run, however it lands.
+    """Makes the first Ctrl-C (or SIGTERM) stop the run, however it lands.
 
-    It remembers that Ctrl-C was pressed, so an error it caused on its way up (a DuckDB
-    "Query interrupted", a worker thread's error) still ends as an interrupt, exit 130. And a
-    KeyboardInterrupt raised inside a C library's callback into Python (llama.cpp's log and
-    progress callbacks while a model loads) is swallowed by ctypes and reaches only
-    sys.unraisablehook: the signal is raised again there, to land once the C call returns."""
+    It remembers which signal came, so an error it caused on its way up (a DuckDB "Query
+    interrupted", a worker thread's error) still ends as an interrupt, exit 130 (143 for
+    SIGTERM). SIGTERM is turned into the same KeyboardInterrupt, so `kill PID` stops as cleanly
+    as Ctrl-C: the run is marked interrupted and a rerun resumes. (A job started with `&` from
+    a non-interactive shell starts with SIGINT ignored, as POSIX says; that is left alone, and
+    SIGTERM is the way to stop it.) A KeyboardInterrupt raised inside a C library's callback
+    into Python (llama.cpp's log and progress callbacks while a model loads) is swallowed by
+    ctypes and reaches only sys.unraisablehook: the signal is raised again there, to land once
+    the C call returns."""
 
     def __init__(self) -> None:
-        self.seen = False
-        self._previous: Any = None
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
         self._previous_hook: Any = None
 
+    @property
+    def seen(self) -> bool:
+        return self.signum is not None
+
     def __enter__(self) -> _SigintWatch:
-        try:
-            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-                self._previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: leave signals alone
-            self._previous = None
+        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+        for signum, default in defaults.items():
+            try:
+                if signal.getsignal(signum) is default:
+                    self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
         self._previous_hook, sys.unraisablehook = sys.unraisablehook, self._unraisable
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
-        self.seen = True
-        signal.default_int_handler(signum, frame)
+        if self.signum is None:
+            self.signum = signum
+        raise KeyboardInterrupt
 
     def _unraisable(self, info: Any) -> None:
-        if isinstance(info.exc_value, KeyboardInterrupt) and callable(
-            signal.getsignal(signal.SIGINT)
-        ):
-            signal.raise_signal(signal.SIGINT)  # delivered again, outside the callback
+        if isinstance(info.exc_value, KeyboardInterrupt) and self.signum is not None:
+            signal.raise_signal(self.signum)  # delivered again, outside the callback
             return
         self._previous_hook(info)
 
+    def exit_code(self) -> int:
+        """130 for Ctrl-C (or a KeyboardInterrupt of unknown origin), 143 for SIGTERM."""
+        return TERMINATED if self.signum == signal.SIGTERM else INTERRUPTED
+
     def __exit__(self, *exc: object) -> None:
         sys.unraisablehook = self._previous_hook
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 def say(line: str) -> None:
@@ -98,9 +112,9 @@ def _exit_code(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else SUCCESS
 
 
-def _interrupted() -> int:
+def _interrupted(code: int = INTERRUPTED) -> int:
     say(INTERRUPTED_LINE)
-    return INTERRUPTED
+    return code
 
 
 def _from_exception(exc: BaseException, watch: _SigintWatch) -> int:
@@ -108,7 +122,7 @@ def _from_exception(exc: BaseException, watch: _SigintWatch) -> int:
     from homogeny.errors import HomogenyError
 
     if isinstance(exc, (KeyboardInterrupt, *_loaded_classes("Abort"))) or watch.seen:
-        return _interrupted()
+        return _interrupted(watch.exit_code())
     if isinstance(exc, HomogenyError):
         say(f"homogeny: error: {exc}")
         return USER_ERROR
@@ -132,5 +146,5 @@ def run(app: Callable[..., Any], args: Sequence[str] | None = None) -> int:
             return _from_exception(exc, watch)
     code = _exit_code(value)
     if code == INTERRUPTED:
-        return _interrupted()
+        return _interrupted(watch.exit_code())
     return code

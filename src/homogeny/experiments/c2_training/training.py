@@ -41,19 +41,28 @@ def _key(plan: C2Plan, size: str, texts: list[str]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:10]
 
 
+def _stored(folder: Path, plan: C2Plan, size: str, seed: int) -> tuple[list[str], str, Path]:
+    """(corpus, key, checkpoint stem) of `size` pretrained with `seed`."""
+    texts = pretraining_corpus(
+        plan.corpus_docs, dict(plan.mix), seed=seed, max_operand=plan.max_operand
+    )
+    key = _key(plan, size, texts)
+    return texts, key, folder / f"pretrain-{size}-seed{seed}-{key}"
+
+
+def _is_stored(stem: Path) -> bool:
+    return stem.with_suffix(".safetensors").exists() and stem.with_suffix(".curve.json").exists()
+
+
 def pretrained(
     folder: Path, tok: CharTokenizer, plan: C2Plan, size: str, seed: int, log: Any
 ) -> tuple[Path, list[float], str]:
     """The checkpoint of `size` pretrained with `seed` (corpus draw, initial weights and batch
     order) on the mixed-format corpus, trained now or reused; returns its path, its loss curve
     and its key."""
-    texts = pretraining_corpus(
-        plan.corpus_docs, dict(plan.mix), seed=seed, max_operand=plan.max_operand
-    )
-    key = _key(plan, size, texts)
-    stem = folder / f"pretrain-{size}-seed{seed}-{key}"
+    texts, key, stem = _stored(folder, plan, size, seed)
     path, curve_path = stem.with_suffix(".safetensors"), stem.with_suffix(".curve.json")
-    if path.exists() and curve_path.exists():
+    if _is_stored(stem):
         return path, json.loads(curve_path.read_text()), key
     log(f"c2: pretraining {size}, seed {seed} ({plan.pretrain_steps} steps)")
     shape = GPTConfig(
@@ -66,6 +75,29 @@ def pretrained(
     save_checkpoint(model, path, tok)
     curve_path.write_text(json.dumps(curve))
     return path, curve, key
+
+
+def _pretrain_job(folder: Path, plan: C2Plan, size: str, seed: int) -> None:
+    """One pretraining in a worker process (toy.parallel); the checkpoint is its result."""
+    pretrained(folder, CharTokenizer(ALPHABET), plan, size, seed, log=lambda m: None)
+
+
+def pretrain_missing(ctx: Any, folder: Path, plan: C2Plan) -> None:
+    """Pretrain every checkpoint not stored yet, one process per core when there are several
+    (each seed is independent and single-threaded, so the weights are the same as trained one
+    after another); with one core the main loop trains them in turn."""
+    from homogeny.toy.parallel import run_jobs, workers_for
+
+    jobs = [
+        (folder, plan, size, p)
+        for size, p in pretrained_models(plan, ctx.seed)
+        if not _is_stored(_stored(folder, plan, size, p)[2])
+    ]
+    workers = workers_for(len(jobs))
+    if workers > 1:
+        sizes = ", ".join(dict.fromkeys(j[2] for j in jobs))
+        ctx.log(f"c2: pretraining {len(jobs)} models ({sizes}) in {workers} processes")
+        run_jobs(_pretrain_job, jobs, plan.torch_threads)
 
 
 def rl_checkpoint(folder: Path, size: str, rl_seed: int, kl: float, key: str) -> Path:
@@ -88,37 +120,54 @@ def toy_runs(ctx: Any, plan: C2Plan) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
     curves: dict[str, dict[str, list[float]]] = {}
     with _checkpoint_dir(ctx) as folder:
+        pretrain_missing(ctx, folder, plan)
+        jobs = []
         for size, p in pretrained_models(plan, ctx.seed):
             path, curve, key = pretrained(folder, tok, plan, size, p, ctx.log)
             curves.setdefault(size, {})[f"seed{p}"] = curve
             for r in range(ctx.seed, ctx.seed + plan.rl_seeds):
                 for kl in dict.fromkeys((0.0, plan.kl_coef)):
-                    run = _rl_run(
-                        ctx, (folder, path, key), tok, (rl_set, eval_set), plan, (size, p, r, kl)
-                    )
-                    runs.append(run)
+                    jobs.append(((folder, path, key), (rl_set, eval_set), plan, (size, p, r, kl)))
+        for job, result in zip(jobs, rl_runs(ctx, jobs, plan)):
+            size, p, r, kl = job[3]
+            ctx.artifact(CLAIM, f"rl_log/{size}/pretrain{p}/seed{r}/kl{kl:g}", result.as_dict())
+            runs.append(summarize_run(size, p, r, kl, result))
         ctx.artifact(CLAIM, "pretrain_curves", curves)
         ctx.artifact(CLAIM, "runs", runs)
         ctx.artifact(CLAIM, "settings", {**asdict(plan), "checkpoints": str(folder)})
     return runs
 
 
-def _rl_run(
-    ctx: Any,
+def rl_runs(ctx: Any, jobs: list[tuple[Any, ...]], plan: C2Plan) -> list[RLResult]:
+    """Every GRPO run (arguments of _rl_job), one process per core when there are several:
+    each run seeds its own generators, so the results are those of one after another."""
+    from homogeny.toy.parallel import run_jobs, workers_for
+
+    workers = workers_for(len(jobs))
+    if workers > 1:
+        ctx.log(f"c2: {len(jobs)} RL runs in {workers} processes")
+        return run_jobs(_rl_job, jobs, plan.torch_threads)
+    results = []
+    for job in jobs:
+        size, p, r, kl = job[3]
+        ctx.log(f"c2: RL {size} pretraining seed {p}, RL seed {r}, kl {kl:g}")
+        results.append(_rl_job(*job))
+    return results
+
+
+def _rl_job(
     where: tuple[Path, Path, str],
-    tok: CharTokenizer,
     sets: tuple[list, list],
     plan: C2Plan,
     ids: tuple[str, int, int, float],
-) -> dict[str, Any]:
+) -> RLResult:
+    """One GRPO run from a pretrained checkpoint; the tuned model is saved beside it."""
     folder, path, key = where
-    size, p, r, kl = ids
-    model = load_checkpoint(path)
-    ctx.log(f"c2: RL {size} pretraining seed {p}, RL seed {r}, kl {kl:g}")
+    size, _, r, kl = ids
+    model, tok = load_checkpoint(path), CharTokenizer(ALPHABET)
     result = rl_finetune(model, tok, sets[0], sets[1], replace(plan.rl, kl_coef=kl, seed=r))
     save_checkpoint(model, rl_checkpoint(folder, size, r, kl, key), tok)
-    ctx.artifact(CLAIM, f"rl_log/{size}/pretrain{p}/seed{r}/kl{kl:g}", result.as_dict())
-    return summarize_run(size, p, r, kl, result)
+    return result
 
 
 def summarize_run(

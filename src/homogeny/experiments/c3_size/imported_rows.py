@@ -25,7 +25,7 @@ LADDER_QUESTION = (
     "Within this family's size ladder: does a bigger model give fewer distinct samples per draw?"
 )
 HOMOGENY_SIGN = (
-    "change of distinct@K / K (MiniLM classes at cosine 0.9) per decade of parameters, per "
+    "change of distinct@K / K (MiniLM classes at cosine 0.85) per decade of parameters, per "
     "ladder step of imported texts; negative = the bigger gives fewer"
 )
 NB_SIGN = (

@@ -56,7 +56,7 @@ TREND_ROWS = (
         "strong",
         "Seed reading: does a bigger model of the same family give fewer distinct samples per "
         "draw?",
-        "change of distinct@K / K (all outputs, MiniLM classes at cosine 0.9) per decade of "
+        "change of distinct@K / K (all outputs, MiniLM classes at cosine 0.85) per decade of "
         "parameters between sizes of one family; negative = the bigger gives fewer",
         "distinct@K/K per decade of parameters",
         "below",

@@ -7,7 +7,7 @@ seed and the seeds are the independent units of every row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,34 +33,75 @@ def seeds(ctx: ExperimentContext, plan: AnchorsPlan) -> list[int]:
     return list(range(ctx.seed, ctx.seed + plan.seeds))
 
 
-def toy_histories(ctx: ExperimentContext, plan: AnchorsPlan) -> Histories:
-    """Per filter, per seed: the round-by-round metrics. Stores curves and checkpoints."""
+SeedRun = tuple[list[float], dict[str, list[selftrain.RoundMetrics]]]
+
+
+def run_seed(
+    config: selftrain.SelfTrainConfig,
+    seed: int,
+    folder: Path | None,
+    log: Callable[[str], None] = lambda m: None,
+    pretrained: tuple | None = None,
+) -> tuple[SeedRun, tuple]:
+    """One seed: pretrain (unless `pretrained` = (model, tok) is given), evaluate on the seed's
+    own problems and run every filter from that round-0 model. Returns (the pretraining curve
+    and each filter's history, (model, tok))."""
     from homogeny.toy import arithmetic, gpt
 
-    config = plan.toy_config()
-    histories: Histories = {f: [] for f in selftrain.FILTERS}
-    curves: dict[str, list[float]] = {}
-    folder = checkpoint_folder(ctx, CLAIM) if plan.checkpoints else None
-    model = tok = None
-    for seed in seeds(ctx, plan):
-        if model is None or not plan.shared_pretraining:
-            ctx.log(f"c7: seed {seed}: pretraining a {config.model_size} GPT")
-            model, tok, curves[f"seed {seed}"] = selftrain.pretrain(config, seed)
-            if folder:
-                gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
-        problems = arithmetic.addition_problems(
-            config.eval_problems, seed=10_000 + seed, digits=config.digits
+    curve: list[float] = []
+    if pretrained is None:
+        log(f"c7: seed {seed}: pretraining a {config.model_size} GPT")
+        model, tok, curve = selftrain.pretrain(config, seed)
+        if folder:
+            gpt.save_checkpoint(model, folder / f"seed{seed}_round0.safetensors", tok)
+    else:
+        model, tok = pretrained
+    problems = arithmetic.addition_problems(
+        config.eval_problems, seed=10_000 + seed, digits=config.digits
+    )
+    start = selftrain.evaluate(model, tok, problems, config, seed=seed)
+    histories: dict[str, list[selftrain.RoundMetrics]] = {}
+    for name in selftrain.FILTERS:
+        log(f"c7: seed {seed}: {config.rounds} rounds of self-training, filter {name}")
+        final, histories[name] = selftrain.self_train(
+            model, tok, name, config, seed, problems, initial=start
         )
-        start = selftrain.evaluate(model, tok, problems, config, seed=seed)
-        for name in selftrain.FILTERS:
-            ctx.log(f"c7: seed {seed}: {config.rounds} rounds of self-training, filter {name}")
-            final, history = selftrain.self_train(
-                model, tok, name, config, seed, problems, initial=start
-            )
-            histories[name].append(history)
-            if folder:
-                path = folder / f"seed{seed}_{name}_round{config.rounds}.safetensors"
-                gpt.save_checkpoint(final, path, tok)
+        if folder:
+            path = folder / f"seed{seed}_{name}_round{config.rounds}.safetensors"
+            gpt.save_checkpoint(final, path, tok)
+    return (curve, histories), (model, tok)
+
+
+def _seed_job(config: selftrain.SelfTrainConfig, seed: int, folder: Path | None) -> SeedRun:
+    """run_seed in a worker process (toy.parallel): the histories, not the model."""
+    return run_seed(config, seed, folder)[0]
+
+
+def toy_histories(ctx: ExperimentContext, plan: AnchorsPlan) -> Histories:
+    """Per filter, per seed: the round-by-round metrics. Stores curves and checkpoints.
+    Independently pretrained seeds run side by side, one process per core (toy.parallel:
+    the same single-threaded arithmetic, so the same numbers as one after another)."""
+    from homogeny.toy.parallel import run_jobs, workers_for
+
+    config = plan.toy_config()
+    folder = checkpoint_folder(ctx, CLAIM) if plan.checkpoints else None
+    all_seeds = seeds(ctx, plan)
+    runs: list[SeedRun] = []
+    workers = 1 if plan.shared_pretraining else workers_for(len(all_seeds))
+    if workers > 1:
+        ctx.log(
+            f"c7: {len(all_seeds)} seeds (pretraining and {len(selftrain.FILTERS)} "
+            f"self-training loops each) in {workers} processes"
+        )
+        runs = run_jobs(_seed_job, [(config, s, folder) for s in all_seeds], plan.torch_threads)
+    else:
+        shared = None
+        for seed in all_seeds:
+            run, model = run_seed(config, seed, folder, ctx.log, shared)
+            shared = model if plan.shared_pretraining else None
+            runs.append(run)
+    histories: Histories = {f: [run[1][f] for run in runs] for f in selftrain.FILTERS}
+    curves = {f"seed {s}": run[0] for s, run in zip(all_seeds, runs) if run[0]}
     store_curves(ctx, plan, histories, curves, folder)
     return histories
 

@@ -164,14 +164,17 @@ def _params(spec: str) -> int:
     return int(model_info(spec).params or 0)
 
 
-def plan_settings(models: Sequence[str]) -> tuple[Setting, list[Setting]]:
-    """The default (the largest post-trained model named, sampled as in C4: T=1, top-p 0.9)
-    and the counter-pressures against it. "smaller model" needs a named model of known,
-    smaller size."""
+def plan_settings(
+    models: Sequence[str], pressure_model: str = "largest"
+) -> tuple[Setting, list[Setting]]:
+    """The default (the largest post-trained model named, or the smallest with
+    pressure_model="smallest"; sampled as in C4: T=1, top-p 0.9) and the counter-pressures
+    against it. "smaller model" needs a named model of known, smaller size."""
     from homogeny.models import model_info
 
     instruct = [m for m in models if model_info(m).kind != "base"] or list(models)
-    target = max(instruct, key=_params)
+    pick = min if pressure_model == "smallest" else max
+    target = pick(instruct, key=_params)
     smaller = [m for m in models if 0 < _params(m) < _params(target)]
     smaller.sort(key=lambda m: (model_info(m).kind == "base", _params(m)))
     default = Setting(
@@ -321,7 +324,7 @@ def measure_frontier(ctx: Any, plan: ThesisPlan) -> Frontier:
     "counter_pressures") frontier, its settings and examples."""
     from homogeny.models import model_info
 
-    default, pressures = plan_settings(ctx.models)
+    default, pressures = plan_settings(ctx.models, plan.pressure_model)
     open_, closed = task_prompts(bool(ctx.quick), plan)
     outputs: dict[str, dict[str, list[str]]] = {}
     for s in [default, *pressures]:
