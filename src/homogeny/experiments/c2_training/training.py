@@ -50,8 +50,13 @@ def _stored(folder: Path, plan: C2Plan, size: str, seed: int) -> tuple[list[str]
     return texts, key, folder / f"pretrain-{size}-seed{seed}-{key}"
 
 
+def _files(stem: Path) -> tuple[Path, Path]:
+    """(weights, loss curve) of a pretrained checkpoint."""
+    return stem.with_suffix(".safetensors"), stem.with_suffix(".curve.json")
+
+
 def _is_stored(stem: Path) -> bool:
-    return stem.with_suffix(".safetensors").exists() and stem.with_suffix(".curve.json").exists()
+    return all(f.exists() for f in _files(stem))
 
 
 def pretrained(
@@ -61,7 +66,7 @@ def pretrained(
     order) on the mixed-format corpus, trained now or reused; returns its path, its loss curve
     and its key."""
     texts, key, stem = _stored(folder, plan, size, seed)
-    path, curve_path = stem.with_suffix(".safetensors"), stem.with_suffix(".curve.json")
+    path, curve_path = _files(stem)
     if _is_stored(stem):
         return path, json.loads(curve_path.read_text()), key
     log(f"c2: pretraining {size}, seed {seed} ({plan.pretrain_steps} steps)")
