@@ -21,7 +21,7 @@ class Plan(base.Plan):
     """How much C1 generates. Counts of 0 mean "all". Quick: the suite's quick families cut to
     4 (two checkable, two open), 2 of them rewritten in (c), hidden states of the smallest
     model only, 16-token greedy outputs, 12 near misses. Full: (c) regenerates every phrasing
-    twice, so it keeps 14 families (22 took ~6.6 of the full audit's 90 min)."""
+    twice, so it keeps 10 families (22 took ~6.6 of the full audit's 90 min)."""
 
     QUICK: ClassVar[dict[str, Any]] = {
         "suite_quick": True,
@@ -38,7 +38,7 @@ class Plan(base.Plan):
     families: int = 0  # paraphrase families kept, kinds in turn
     hidden_smallest_only: bool = False  # (a) on the smallest local model only
     max_tokens: int = INPUT_MAX_TOKENS[False]  # greedy output length
-    rewrite_families: int = 14  # (c) families whose phrasings are rewritten
+    rewrite_families: int = 10  # (c) families whose phrasings are rewritten
     rewrite_max_tokens: int = 32  # a rewritten request is one short line
     pairs: tuple[str, ...] = ()  # (d) LOW.txt, HIGH.txt aligned pair files (Lu et al. 2026)
     pairs_from_file: int = 0  # (d) pairs read from those files

@@ -64,7 +64,8 @@ PERSONA_CATEGORIES = ("advice", "recommendation", "opinion")
 class Plan(base.Plan):
     """How much C4 generates: prompts and samples per setting, persona grid, answer length.
     Measured on an idle 2-core machine (docs/benchmarks.md): quick 77 s; full with 100 prompts
-    took 42 min, 35 of them the top-p samples, so full keeps 32 prompts. The persona rows need
+    took 42 min, 35 of them the top-p samples, so full keeps 32 prompts, 8 samples each (16
+    took 24 min of the 90-minute audit), and 8 of them again under min-p. The persona rows need
     at least 10 requests, which only the full plan has. `protocol` ("" or "srt") also runs a
     published measurement protocol on C4's prompts (srt.py; secondary rows only)."""
 
@@ -78,8 +79,8 @@ class Plan(base.Plan):
     }
 
     prompts: int = 32
-    samples: int = 16
-    min_p_prompts: int = 16
+    samples: int = 8  # K = 8, as the SRT protocol; 16 cost ~7 of the full audit's minutes
+    min_p_prompts: int = 8
     persona_count: int = 8
     persona_requests: int = 10
     max_tokens: int = HIVEMIND_MAX_TOKENS[False]

@@ -19,7 +19,8 @@ class ThesisPlan(base.Plan):
     sampled: int = 3  # samples per phrasing at temperature 1
     raw_format: bool = True  # the format player (chat template vs raw prompt)
     role_markers: bool = True  # the third format level ("User:/Assistant:" frame)
-    game_models: int = 0  # instruct models in the model game, smallest first (0 = all named)
+    # instruct models in the model game, smallest first (0 = all named); 2.7 min a model full
+    game_models: int = 2
     pair: str = ""  # "BASE_SPEC,TUNED_SPEC": a same-checkpoint pair for the weights player
     skip_toy: bool = False
     toy_size: str = "tiny"
