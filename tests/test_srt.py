@@ -21,6 +21,8 @@ from homogeny.experiments.c4_hivemind.srt import (
     format_rows,
     formats,
 )
+from homogeny.report.build import build_report
+from homogeny.report.hivemind import protocol_tables
 from homogeny.experiments.presets import (
     PROTOCOLS,
     SRT,
@@ -142,6 +144,8 @@ def test_srt_run_on_smollm_measures_chat_and_raw_with_the_floor(
         )
         rows = Hivemind().run(ctx)
         art = store.artifact("c4", "srt")
+        store.replace_evidence("c4", [e.as_row() for e in rows])
+        page = build_report(store, tmp_path / "report").read_text()
         chat = store.query(
             "SELECT chat, count(*) AS n FROM samples WHERE max_tokens = 48 "
             "GROUP BY chat ORDER BY chat"
@@ -166,3 +170,30 @@ def test_srt_run_on_smollm_measures_chat_and_raw_with_the_floor(
         (False, 24),
         (True, 24),
     ]  # 3 prompts x K = 8, each way
+    assert page.count('<table class="protocol">') == 1 and "under the SRT protocol" in page
+
+
+def test_report_tables_the_protocol_beside_the_study_and_escapes_model_names() -> None:
+    """The report's SRT table: ours with its interval and the floor, the study's figure where
+    it covers the model (a dash where it does not), model names as text, never markup."""
+    row = {"format": "chat", "low": 0.8, "high": 0.9, "floor": 0.12, "n": 20}
+    art = {
+        "protocol": {"samples": 8, "max_tokens": 48},
+        "prompts": ["p1", "p2"],
+        "table": [
+            {**row, "model": "qwen2.5-coder-0.5b", "similarity": 0.85, "published": 0.865},
+            {**row, "model": "<script>x</script>", "similarity": 0.5, "published": None},
+        ],
+        "chat_minus_raw": [
+            {"model": "qwen2.5-coder-0.5b", "effect": 0.07, "low": 0.01, "high": 0.12,
+             "published": 0.079}
+        ],
+    }  # fmt: skip
+    ((table, caption),) = protocol_tables({"srt": art, "similarity_matrix_top_p": {}})
+    html = str(table)
+    assert "<td>0.85 [0.8, 0.9]</td><td>0.12</td><td>0.865</td><td>20</td>" in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+    assert "<td>0.5 [0.8, 0.9]</td><td>0.12</td><td>—</td>" in html
+    assert "K = 8, 48 tokens) on 2 prompts" in caption
+    assert "qwen2.5-coder-0.5b: 0.07 [0.01, 0.12] (study: 0.079)" in caption
+    assert protocol_tables({"similarity_matrix_top_p": {"matrix": []}}) == []

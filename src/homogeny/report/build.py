@@ -274,7 +274,11 @@ def render(data: dict[str, Any]) -> str:
     claims = []
     for c in narrative.CLAIM_ORDER:
         rows = by_claim.get(c, [])
-        extra = hivemind.figures(data["hivemind"]) if c == "c4" else []
+        extra = []
+        if c == "c4":
+            extra = hivemind.figures(data["hivemind"]) + hivemind.protocol_tables(
+                artifacts.get(c, {})
+            )
         if c == "c4" and data["hivemind"]:
             rows = hivemind.with_baseline(rows, data["hivemind"]["baseline"])
         claims.append(

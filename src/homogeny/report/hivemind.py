@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from homogeny.report.plots import fmt, line_plot
 from homogeny.store import Store
@@ -93,3 +93,55 @@ def figures(view: dict[str, Any] | None) -> list[tuple[Markup | None, str]]:
         f"(cosine of their MiniLM embeddings, cached in the store). {means}."
     )
     return [(line_plot(view, "Pairwise similarity of answers by kind of pair"), caption)]
+
+
+def protocol_tables(claim_artifacts: dict[str, Any]) -> list[tuple[Markup | None, str]]:
+    """Each published protocol C4 ran (`--protocol srt`: the artifact named after it) as a
+    table: homogeny's intra-model similarity per model and format with its 95% CI and the
+    protocol's floor, beside the study's published figure where the study covers the model."""
+    from homogeny.experiments.presets import PROTOCOLS
+
+    out: list[tuple[Markup | None, str]] = []
+    for name in sorted(n for n in claim_artifacts if n in PROTOCOLS):
+        art = claim_artifacts[name]
+        table = art.get("table") if isinstance(art, dict) else None
+        if table:
+            out.append((_protocol_table(table), _protocol_caption(name, art)))
+    return out
+
+
+def _protocol_table(table: Sequence[dict[str, Any]]) -> Markup:
+    heads = ("model", "format", "intra-model similarity [95% CI]", "floor", "study", "n")
+    rows = [
+        (
+            escape(str(t.get("model"))),
+            escape(str(t.get("format"))),
+            f"{fmt(t.get('similarity'))} [{fmt(t.get('low'))}, {fmt(t.get('high'))}]",
+            fmt(t.get("floor")),
+            fmt(t.get("published")),
+            escape(str(t.get("n"))),
+        )
+        for t in table
+    ]
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>" for r in rows)
+    return Markup(
+        f'<div class="tablewrap"><table class="protocol"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _protocol_caption(name: str, art: dict[str, Any]) -> str:
+    proto = art.get("protocol") or {}
+    effects = "; ".join(
+        f"{e.get('model')}: {fmt(e.get('effect'))} [{fmt(e.get('low'))}, {fmt(e.get('high'))}]"
+        f" (study: {fmt(e.get('published'))})"
+        for e in art.get("chat_minus_raw") or []
+    )
+    caption = (
+        f"C4 under the {name.upper()} protocol (K = {proto.get('samples', '?')}, "
+        f"{proto.get('max_tokens', '?')} tokens) on {len(art.get('prompts') or [])} prompts; "
+        "'study' is the published figure where the study covers the model (— where it does "
+        "not); n counts prompts."
+    )
+    return caption + (f" Chat template minus raw prompt: {effects}." if effects else "")
