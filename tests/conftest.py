@@ -4,6 +4,7 @@ runner."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,15 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before any test module imports torch
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the suite Ctrl-C as a terminal does. A suite started as a background job (`make
+    test &` in a script, as a CI runner may) inherits SIGINT ignored (POSIX), and the CLI
+    rightly keeps an inherited ignore, so the Ctrl-C tests would see no signal at all;
+    restoring Python's handler here also gives the CLIs they spawn the default again."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
