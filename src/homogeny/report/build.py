@@ -274,13 +274,13 @@ def render(data: dict[str, Any]) -> str:
     claims = []
     for c in narrative.CLAIM_ORDER:
         rows = by_claim.get(c, [])
-        extra = []
+        extra: list[tuple[Markup | None, str]] = []
         if c == "c4":
             extra = hivemind.figures(data["hivemind"]) + hivemind.protocol_tables(
                 artifacts.get(c, {})
             )
-        if c == "c4" and data["hivemind"]:
-            rows = hivemind.with_baseline(rows, data["hivemind"]["baseline"])
+            if data["hivemind"]:
+                rows = hivemind.with_baseline(rows, data["hivemind"]["baseline"])
         claims.append(
             {
                 "id": c,
