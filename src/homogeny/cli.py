@@ -137,10 +137,11 @@ def _generate_in_store(
                 model, items, settings["samples"], st, params, seed=settings["seed"],
                 progress=not quiet, executor=executor, ray_address=ray_address,
             )  # fmt: skip
+            # inside the try: a stop landing while "done" is written still marks the run
+            st.finish_run("done" if not summary.failed else "partial")
         except BaseException:
             st.finish_run("interrupted")
             raise
-        st.finish_run("done" if not summary.failed else "partial")
     return summary
 
 

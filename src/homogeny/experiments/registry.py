@@ -51,12 +51,12 @@ def run_in_store(
     started = time.time()
     try:
         evidence = exp.run(ctx)
+        store.replace_evidence(claim, [e.as_row() for e in evidence])
+        store.put_artifact(claim, "timing", {"seconds": time.time() - started, "quick": ctx.quick})
+        store.finish_run("done")  # inside the try: a stop landing here still marks the run
     except BaseException:
         store.finish_run("interrupted")
         raise
-    store.replace_evidence(claim, [e.as_row() for e in evidence])
-    store.put_artifact(claim, "timing", {"seconds": time.time() - started, "quick": ctx.quick})
-    store.finish_run("done")
     return evidence
 
 

@@ -78,10 +78,10 @@ def import_files(
             for start in range(0, len(pairs), BATCH):
                 batch = pairs[start : start + BATCH]
                 summary.new += _store_batch(st, batch, known, settings)
+            st.finish_run("done")  # inside the try: a stop landing here still marks the run
         except BaseException:
             st.finish_run("interrupted")
             raise
-        st.finish_run("done")
     summary.seconds = time.perf_counter() - started
     return summary
 
